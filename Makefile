@@ -1,0 +1,111 @@
+# One entry point for the lab, the demo and the tests. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+# The collection is found by Ansible through this link (build/ is ignored by every tool).
+COLLECTIONS := $(CURDIR)/build/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/aiplatform/cluster
+SANITY_ROOT := $(CURDIR)/build/sanity/ansible_collections/aiplatform/cluster
+SANITY_VENV := $(CURDIR)/build/sanity-venv
+LAB_INVENTORY := inventories/lab
+SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+
+export PATH := $(BIN):$(PATH)
+export CONTAINERS_CONF := $(CURDIR)/tests/lab/containers.conf
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help deps host-packages venv collection-link lab-image lab-up lab-down demo \
+	test lint ruff yamllint ansible-lint checks sanity unit molecule integration bench-lab clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+# --- setup ---------------------------------------------------------------------------------------
+deps: host-packages venv collection-link ## Install everything the lab and the tests need
+
+host-packages:
+	@bash tests/lab/install-host-packages.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+collection-link:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+# --- lab -----------------------------------------------------------------------------------------
+lab-image: host-packages ## Build the lab's base image (only when its recipe changed)
+	@bash tests/lab/build-image.sh
+
+lab-up: deps lab-image ## Start the lab hosts (idempotent)
+	ansible-playbook -i $(LAB_INVENTORY) tests/lab/lab.yml -e lab_state=present
+
+lab-down: deps ## Remove the lab hosts and network
+	ansible-playbook -i $(LAB_INVENTORY) tests/lab/lab.yml -e lab_state=absent
+
+demo: lab-up ## Run playbooks/site.yml against the lab and show the report
+	ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml
+	@cat reports/hosts.md
+
+# --- tests ---------------------------------------------------------------------------------------
+test: deps lint checks sanity unit lab-image molecule integration ## Run every check and test
+	@echo "make test: all checks and tests passed"
+
+lint: ruff yamllint ansible-lint ## ruff, yamllint, ansible-lint (production profile)
+
+ruff: venv
+	ruff check .
+	ruff format --check .
+
+yamllint: venv
+	yamllint --strict .
+
+ansible-lint: deps
+	ansible-lint --profile production --strict
+
+checks: deps ## Argument specs equal defaults; every playbook passes --syntax-check
+	$(BIN)/python tests/tools/check_argument_specs.py roles
+	@for p in playbooks/*.yml; do \
+	  ansible-playbook -i $(LAB_INVENTORY) --syntax-check $$p >/dev/null && echo "syntax ok: $$p"; \
+	done
+
+# ansible-test runs in its own venv: --requirements pins tools (pylint, mypy…) that must not
+# disturb the main venv, and its --venv mode needs a bootstrap download this network cannot reach.
+$(SANITY_VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(SANITY_VENV)
+	$(SANITY_VENV)/bin/pip install -q --disable-pip-version-check $$(grep -E '^ansible-core==' requirements.txt)
+	touch $@
+
+sanity: deps $(SANITY_VENV)/.installed ## ansible-test sanity from an ansible_collections/aiplatform/cluster copy
+	@rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
+	@git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $(SANITY_ROOT)/
+	$(SANITY_VENV)/bin/python tests/tools/ansible_test_pip_bootstrap.py
+	@for f in tests/sanity/ignore-*.txt; do [ ! -s $$f ] || { echo "$$f must stay empty: fix the code instead"; exit 1; }; done
+	cd $(SANITY_ROOT) && git init -q && git add -A && \
+	  PATH=$(SANITY_VENV)/bin:$$PATH ansible-test sanity --color no --requirements \
+	    --python $$($(SANITY_VENV)/bin/python -c 'import sys;print("%d.%d" % sys.version_info[:2])')
+
+unit: venv ## pytest unit tests (plugins, tools)
+	pytest tests/unit
+
+molecule: deps lab-image ## Every molecule scenario, one after another
+	@for s in $(SCENARIOS); do echo "== molecule test -s $$s"; molecule test -s $$s || exit 1; done
+
+integration: deps lab-image ## Lab lifecycle and the built collection run by FQCN
+	pytest tests/integration
+
+bench-lab: deps lab-image ## Time the lab's life cycle (figures for docs/benchmarks.md)
+	$(BIN)/python tests/benchmarks/lab_timings.py
+
+clean: lab-down ## Remove the lab, the venv and build outputs
+	rm -rf build reports $(VENV)

@@ -1,0 +1,42 @@
+"""The harness works: systemd hosts on the lab network, reachable by name, and the site report."""
+
+import json
+import os
+
+import testinfra
+
+EXPECTED_GROUPS = {
+    "molecule-smoke-cp1": ["etcd_main", "kube_control_plane"],
+    "molecule-smoke-gpu1": ["kube_node", "gpu"],
+}
+
+
+def test_systemd_is_running(host):
+    assert host.run("systemctl is-system-running").stdout.strip() == "running"
+
+
+def test_hostname_is_the_lab_name(host):
+    expected = "cp1" if host.backend.get_hostname().endswith("cp1") else "gpu1"
+    assert host.check_output("hostname") == expected
+
+
+def test_hosts_reach_each_other_by_name(host):
+    for peer, address in (("cp1", "10.213.78.11"), ("gpu1", "10.213.78.31")):
+        assert host.check_output(f"getent hosts {peer}").split()[0] == address
+        # Bash's /dev/tcp needs no extra package; port 22 is closed, so a refusal proves routing.
+        probe = host.run(f"timeout 3 bash -c 'exec 3<>/dev/tcp/{address}/9' ; echo rc=$?")
+        assert "Connection refused" in probe.stderr, probe
+
+
+def test_site_report_lists_every_host_with_its_groups():
+    controller = testinfra.get_host("local://")
+    report = controller.file(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "reports", "hosts.json"))
+    assert report.exists
+    assert report.mode == 0o644
+    data = json.loads(report.content_string)
+    assert {h["host"]: h["groups"] for h in data["hosts"]} == EXPECTED_GROUPS
+    assert data["groups"] == {"etcd_main": 1, "etcd_events": 0, "kube_control_plane": 1, "kube_node": 1, "gpu": 1}
+    for entry in data["hosts"]:
+        assert entry["os"].startswith("Debian 12")
+        assert entry["service_mgr"] == "systemd"
+        assert entry["address"].startswith("10.213.78.")

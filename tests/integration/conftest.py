@@ -1,0 +1,38 @@
+"""Helpers for tests that drive the lab through the Makefile and the Ansible CLIs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+RECAP = re.compile(r"^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+                   r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
+
+
+def run(cmd, *, env=None, cwd=REPO, check=True, timeout=900):
+    """Run a command, return the CompletedProcess; on failure show its output in the assertion."""
+    merged = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", **(env or {})}
+    result = subprocess.run(cmd, cwd=cwd, env=merged, capture_output=True, text=True, timeout=timeout, check=False)
+    if check and result.returncode != 0:
+        pytest.fail(f"{' '.join(map(str, cmd))} exited {result.returncode}\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def recap(output):
+    """Parse PLAY RECAP lines: {host: {'ok': n, 'changed': n, 'unreachable': n, 'failed': n}}.
+
+    A playbook with several plays prints one recap; hosts appear once.
+    """
+    found = {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")} for m in RECAP.finditer(output)}
+    assert found, f"no PLAY RECAP in output:\n{output[-3000:]}"
+    return found
+
+
+def podman_json(*args):
+    return json.loads(run(["podman", *args, "--format", "json"]).stdout or "[]")

@@ -1,0 +1,99 @@
+"""The lab's life cycle and the collection as users run it, against real systemd hosts.
+
+The tests run in file order: the lab comes up, is brought up again without change, the site playbook
+runs from the checkout and from the built collection, and the lab is removed without a trace.
+`make test` therefore replaces a lab you had running.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+
+import pytest
+from conftest import REPO, podman_json, recap, run
+
+pytestmark = pytest.mark.lab
+
+LAB_HOSTS = ["cp1", "cp2", "cp3", "ev1", "ev2", "ev3", "gpu1", "gpu2"]
+LAB_NETWORK = "aiplatform-lab"
+EXPECTED_GROUPS = {"etcd_main": 3, "etcd_events": 3, "kube_control_plane": 3, "kube_node": 2, "gpu": 2}
+
+
+def lab_containers():
+    return podman_json("ps", "-a", "--filter", "label=io.aiplatform.lab=hosts")
+
+
+def test_lab_up_starts_every_host_with_systemd_running():
+    run(["make", "-s", "lab-up"])
+    containers = {c["Labels"]["io.aiplatform.lab.host"]: c for c in lab_containers()}
+    assert sorted(containers) == sorted(LAB_HOSTS)
+    for host in LAB_HOSTS:
+        name = f"aiplatform-lab-{host}"
+        assert containers[host]["State"] == "running"
+        assert run(["podman", "exec", name, "systemctl", "is-system-running"]).stdout.strip() == "running"
+        assert run(["podman", "exec", name, "hostname"]).stdout.strip() == host
+    # Every host resolves every other by name to its inventory address.
+    hosts_line = run(["podman", "exec", "aiplatform-lab-cp1", "getent", "hosts", "ev3"]).stdout.split()
+    assert hosts_line[0] == "10.213.77.23"
+
+
+def test_second_lab_up_changes_nothing():
+    before = {c["Id"] for c in lab_containers()}
+    result = run(["make", "-s", "lab-up"])
+    changed = {host: counts["changed"] for host, counts in recap(result.stdout).items()}
+    assert set(changed) == {"localhost", *LAB_HOSTS}
+    assert all(n == 0 for n in changed.values()), changed
+    assert {c["Id"] for c in lab_containers()} == before, "lab-up recreated containers"
+
+
+def test_site_playbook_from_the_checkout_reports_every_host(tmp_path):
+    result = run(
+        ["ansible-playbook", "-i", "inventories/lab", "playbooks/site.yml", "-e", f"host_report_dir={tmp_path}"]
+    )
+    assert all(c["failed"] == 0 and c["unreachable"] == 0 for c in recap(result.stdout).values())
+    report = json.loads((tmp_path / "hosts.json").read_text())
+    assert sorted(h["host"] for h in report["hosts"]) == LAB_HOSTS
+    assert report["groups"] == EXPECTED_GROUPS
+    by_host = {h["host"]: h for h in report["hosts"]}
+    assert by_host["gpu2"]["groups"] == ["kube_node", "gpu"]
+    assert by_host["ev1"]["address"] == "10.213.77.21"
+    assert (tmp_path / "hosts.md").read_text().count("| gpu") == 2
+
+
+def test_built_collection_installs_and_runs_site_by_fqcn(tmp_path):
+    run(["ansible-galaxy", "collection", "build", "--output-path", str(tmp_path), str(REPO)])
+    (tarball,) = tmp_path.glob("aiplatform-cluster-*.tar.gz")
+    with tarfile.open(tarball) as archive:
+        names = set(archive.getnames())
+    for expected in ("MANIFEST.json", "FILES.json", "meta/runtime.yml", "playbooks/site.yml",
+                     "roles/host_report/tasks/main.yml", "plugins/filter/host_report.py", "README.md"):
+        assert expected in names, f"{expected} missing from {tarball.name}"
+    for unwanted in ("tests", "molecule", ".ci", ".venv", "build", "reports", "Makefile"):
+        assert not any(n == unwanted or n.startswith(unwanted + "/") for n in names), f"{unwanted} shipped"
+
+    installed = tmp_path / "collections"
+    # Dependencies come from the `ansible` package in the venv; Galaxy is not reachable here.
+    run(["ansible-galaxy", "collection", "install", "--no-deps", "-p", str(installed), str(tarball)])
+    assert (installed / "ansible_collections/aiplatform/cluster/MANIFEST.json").is_file()
+
+    # Only the installed copy is on the collections path: the checkout link is not.
+    env = {"ANSIBLE_COLLECTIONS_PATH": str(installed)}
+    reports = tmp_path / "reports"
+    result = run(
+        ["ansible-playbook", "-i", "inventories/lab", "aiplatform.cluster.site", "-e", f"host_report_dir={reports}"],
+        env=env,
+    )
+    assert all(c["failed"] == 0 for c in recap(result.stdout).values())
+    report = json.loads((reports / "hosts.json").read_text())
+    assert report["groups"] == EXPECTED_GROUPS
+
+
+def test_lab_down_leaves_no_container_network_or_volume():
+    run(["make", "-s", "lab-down"])
+    assert lab_containers() == []
+    assert run(["podman", "network", "exists", LAB_NETWORK], check=False).returncode != 0
+    assert not [v for v in podman_json("volume", "ls") if "aiplatform" in json.dumps(v)]
+    # A second lab-down on an absent lab succeeds and changes nothing.
+    second = run(["make", "-s", "lab-down"])
+    assert recap(second.stdout)["localhost"]["changed"] == 0

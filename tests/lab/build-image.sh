@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Build the lab's base image (Debian 12 with systemd) from Debian's mirror, without a registry.
+# The tag carries a hash of this recipe, so the image is rebuilt only when the recipe changes.
+set -euo pipefail
+
+repo=${LAB_IMAGE_REPO:-localhost/aiplatform-lab}
+suite=bookworm
+mirror=${LAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+packages=systemd,systemd-sysv,python3,iproute2,procps,ca-certificates,dbus
+
+recipe_hash=$( { cat "$0"; echo "$suite $packages"; } | sha256sum | cut -c1-12)
+tag="$repo:$recipe_hash"
+
+if podman image exists "$tag"; then
+  podman tag "$tag" "$repo:current"
+  echo "lab image $tag is up to date"
+  exit 0
+fi
+
+rootfs=$(mktemp -d /var/tmp/aiplatform-lab-rootfs.XXXXXX)
+trap 'rm -rf "$rootfs"' EXIT
+
+echo "building lab image $tag (debootstrap $suite, about 2 minutes)"
+debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror" >"$rootfs.log" 2>&1 || {
+  tail -n 30 "$rootfs.log" >&2
+  exit 1
+}
+rm -f "$rootfs.log"
+
+# A booted container must not try to reach a console or rename interfaces.
+chroot "$rootfs" systemctl mask getty@tty1.service console-getty.service systemd-udevd.service \
+  systemd-udev-trigger.service systemd-networkd-wait-online.service >/dev/null 2>&1 || true
+# apt inside the lab hosts must not pull recommends: keeps converges fast and predictable.
+printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' \
+  >"$rootfs/etc/apt/apt.conf.d/90aiplatform-lab"
+rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+
+tar -C "$rootfs" -c . | podman import \
+  --change 'CMD ["/sbin/init"]' \
+  --change 'LABEL io.aiplatform.lab.image=true' \
+  --change 'STOPSIGNAL SIGRTMIN+3' \
+  - "$tag" >/dev/null
+podman tag "$tag" "$repo:current"
+echo "built lab image $tag"

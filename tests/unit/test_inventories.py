@@ -1,0 +1,58 @@
+"""Both shipped inventories honour the group contract of docs/inventory.md."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CONTRACT = ("etcd_main", "etcd_events", "kube_control_plane", "kube_node", "gpu")
+
+
+def inventory(name):
+    cli = Path(sys.executable).with_name("ansible-inventory")
+    out = subprocess.run(
+        [str(cli), "-i", str(REPO / "inventories" / name), "--list"], capture_output=True, text=True, check=True
+    ).stdout
+    data = json.loads(out)
+
+    def members(group):
+        entry = data.get(group, {})
+        hosts = set(entry.get("hosts", []))
+        for child in entry.get("children", []):
+            hosts |= members(child)
+        return hosts
+
+    return data, members
+
+
+@pytest.mark.parametrize("name", ["lab", "sample"])
+def test_every_contract_group_exists(name):
+    data, members = inventory(name)
+    for group in CONTRACT:
+        assert members(group), f"{name}: group {group} is empty"
+    assert members("gpu") <= members("kube_node"), "every GPU host is a worker"
+
+
+def test_lab_topology():
+    data, members = inventory("lab")
+    assert members("etcd_main") == members("kube_control_plane") == {"cp1", "cp2", "cp3"}
+    assert members("etcd_events") == {"ev1", "ev2", "ev3"}
+    assert members("gpu") == members("kube_node") == {"gpu1", "gpu2"}
+    hostvars = data["_meta"]["hostvars"]
+    addresses = [hostvars[h]["lab_ip"] for h in sorted(members("all"))]
+    assert len(set(addresses)) == 8, "lab addresses are unique"
+    assert all(hostvars[h]["ansible_connection"] == "containers.podman.podman" for h in hostvars)
+
+
+def test_sample_is_production_shaped():
+    data, members = inventory("sample")
+    assert len(members("etcd_main")) == 5
+    assert len(members("etcd_events")) == 5
+    assert not members("etcd_main") & members("etcd_events"), "events etcd on dedicated hosts"
+    assert len(members("kube_control_plane")) == 5
+    assert len(data["gpu"]["children"]) >= 2, "several GPU pools"
+    hostvars = data["_meta"]["hostvars"]
+    assert {hostvars[h]["ansible_connection"] for h in hostvars} == {"ansible.builtin.ssh"}
