@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-RECAP = re.compile(r"^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
-                   r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)",
+    re.MULTILINE,
+)
 
 
 def run(cmd, *, env=None, cwd=REPO, check=True, timeout=900):
@@ -20,7 +23,8 @@ def run(cmd, *, env=None, cwd=REPO, check=True, timeout=900):
     merged = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", **(env or {})}
     result = subprocess.run(cmd, cwd=cwd, env=merged, capture_output=True, text=True, timeout=timeout, check=False)
     if check and result.returncode != 0:
-        pytest.fail(f"{' '.join(map(str, cmd))} exited {result.returncode}\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+        command = " ".join(map(str, cmd))
+        pytest.fail(f"{command} exited {result.returncode}\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
     return result
 
 
@@ -29,7 +33,8 @@ def recap(output):
 
     A playbook with several plays prints one recap; hosts appear once.
     """
-    found = {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")} for m in RECAP.finditer(output)}
+    fields = ("ok", "changed", "unreachable", "failed")
+    found = {m["host"]: {k: int(m[k]) for k in fields} for m in RECAP.finditer(output)}
     assert found, f"no PLAY RECAP in output:\n{output[-3000:]}"
     return found
 

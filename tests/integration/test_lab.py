@@ -66,8 +66,15 @@ def test_built_collection_installs_and_runs_site_by_fqcn(tmp_path):
     (tarball,) = tmp_path.glob("aiplatform-cluster-*.tar.gz")
     with tarfile.open(tarball) as archive:
         names = set(archive.getnames())
-    for expected in ("MANIFEST.json", "FILES.json", "meta/runtime.yml", "playbooks/site.yml",
-                     "roles/host_report/tasks/main.yml", "plugins/filter/host_report.py", "README.md"):
+    for expected in (
+        "MANIFEST.json",
+        "FILES.json",
+        "meta/runtime.yml",
+        "playbooks/site.yml",
+        "roles/host_report/tasks/main.yml",
+        "plugins/filter/host_report.py",
+        "README.md",
+    ):
         assert expected in names, f"{expected} missing from {tarball.name}"
     for unwanted in ("tests", "molecule", ".ci", ".venv", "build", "reports", "Makefile"):
         assert not any(n == unwanted or n.startswith(unwanted + "/") for n in names), f"{unwanted} shipped"

@@ -30,15 +30,25 @@ runpy.run_module("pip", run_name="__main__", alter_sys=True)
 
 
 def main() -> int:
-    version = get_venv_packages(types.SimpleNamespace(version="%d.%d" % sys.version_info[:2]))["pip"]
+    version = get_venv_packages(types.SimpleNamespace(version=f"{sys.version_info[0]}.{sys.version_info[1]}"))["pip"]
     cache = Path.home() / ".ansible" / "test" / "cache"
     script = cache / f"get_pip_{version.replace('.', '_')}.py"
     wheel = cache / f"pip-{version}-py3-none-any.whl"
     cache.mkdir(parents=True, exist_ok=True)
     if not wheel.is_file():
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-             "-d", str(cache), f"pip=={version}"],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-d",
+                str(cache),
+                f"pip=={version}",
+            ],
             check=True,
         )
     script.write_text(SCRIPT.format(wheel=wheel.name), encoding="utf-8")

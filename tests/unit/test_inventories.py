@@ -30,7 +30,7 @@ def inventory(name):
 
 @pytest.mark.parametrize("name", ["lab", "sample"])
 def test_every_contract_group_exists(name):
-    data, members = inventory(name)
+    _data, members = inventory(name)
     for group in CONTRACT:
         assert members(group), f"{name}: group {group} is empty"
     assert members("gpu") <= members("kube_node"), "every GPU host is a worker"
