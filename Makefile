@@ -54,7 +54,7 @@ lab-down: deps ## Remove the lab hosts and network
 	ansible-playbook -i $(LAB_INVENTORY) tests/lab/lab.yml -e lab_state=absent
 
 demo: lab-up ## Run playbooks/site.yml against the lab and show the report
-	ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml
+	ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml -e host_report_dir=$(CURDIR)/reports
 	@cat reports/hosts.md
 
 # --- tests ---------------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ integration: deps lab-image ## Lab lifecycle and the built collection run by FQC
 	pytest tests/integration
 
 bench-lab: deps lab-image ## Time the lab's life cycle (figures for docs/benchmarks.md)
-	$(BIN)/python tests/benchmarks/lab_timings.py
+	$(BIN)/python tests/benchmarks/lab_timings.py $(BENCH_ARGS)
 
 clean: lab-down ## Remove the lab, the venv and build outputs
 	rm -rf build reports $(VENV)

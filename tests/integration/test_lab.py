@@ -80,12 +80,12 @@ def test_built_collection_installs_and_runs_site_by_fqcn(tmp_path):
         assert not any(n == unwanted or n.startswith(unwanted + "/") for n in names), f"{unwanted} shipped"
 
     installed = tmp_path / "collections"
-    # Dependencies come from the `ansible` package in the venv; Galaxy is not reachable here.
-    run(["ansible-galaxy", "collection", "install", "--no-deps", "-p", str(installed), str(tarball)])
+    # Only the installed copy is on the collections path, for the install and the run: the checkout
+    # link is not. Dependencies come from the `ansible` package in the venv (no Galaxy here).
+    env = {"ANSIBLE_COLLECTIONS_PATH": str(installed)}
+    run(["ansible-galaxy", "collection", "install", "--no-deps", "-p", str(installed), str(tarball)], env=env)
     assert (installed / "ansible_collections/aiplatform/cluster/MANIFEST.json").is_file()
 
-    # Only the installed copy is on the collections path: the checkout link is not.
-    env = {"ANSIBLE_COLLECTIONS_PATH": str(installed)}
     reports = tmp_path / "reports"
     result = run(
         ["ansible-playbook", "-i", "inventories/lab", "aiplatform.cluster.site", "-e", f"host_report_dir={reports}"],

@@ -41,4 +41,7 @@ tar -C "$rootfs" -c . | podman import \
   --change 'STOPSIGNAL SIGRTMIN+3' \
   - "$tag" >/dev/null
 podman tag "$tag" "$repo:current"
+# Drop images of older recipes (only this repository's tags; containers still using one keep it).
+podman images --format '{{.Repository}}:{{.Tag}}' "$repo" | grep -vxF -e "$tag" -e "$repo:current" |
+  xargs -r podman rmi >/dev/null 2>&1 || true
 echo "built lab image $tag"
