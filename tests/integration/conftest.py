@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,18 @@ RECAP = re.compile(
 )
 
 
+# What the Makefile exports, so that `pytest tests/integration` also works outside make.
+MAKEFILE_ENV = {
+    "CONTAINERS_CONF": str(REPO / "tests/lab/containers.conf"),
+    "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+    "ANSIBLE_COLLECTIONS_PATH": str(REPO / "build/collections"),
+}
+
+
 def run(cmd, *, env=None, cwd=REPO, check=True, timeout=900):
     """Run a command, return the CompletedProcess; on failure show its output in the assertion."""
-    merged = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", **(env or {})}
+    merged = {**MAKEFILE_ENV, **os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", **(env or {})}
+    merged["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{merged.get('PATH', '')}"
     result = subprocess.run(cmd, cwd=cwd, env=merged, capture_output=True, text=True, timeout=timeout, check=False)
     if check and result.returncode != 0:
         command = " ".join(map(str, cmd))

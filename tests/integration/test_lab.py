@@ -61,6 +61,23 @@ def test_site_playbook_from_the_checkout_reports_every_host(tmp_path):
     assert (tmp_path / "hosts.md").read_text().count("| gpu") == 2
 
 
+@pytest.mark.parametrize(
+    ("extra_var", "message"),
+    [
+        ("host_report_dir=reports", "host_report_dir must be an absolute path"),
+        ("host_report_write_files=maybe", "host_report_write_files"),
+    ],
+)
+def test_site_playbook_rejects_bad_report_settings(extra_var, message):
+    result = run(
+        ["ansible-playbook", "-i", "inventories/lab", "playbooks/site.yml", "-e", extra_var],
+        check=False,
+    )
+    assert result.returncode != 0
+    assert message in result.stdout
+    assert all(c["changed"] == 0 for c in recap(result.stdout).values())
+
+
 def test_built_collection_installs_and_runs_site_by_fqcn(tmp_path):
     run(["ansible-galaxy", "collection", "build", "--output-path", str(tmp_path), str(REPO)])
     (tarball,) = tmp_path.glob("aiplatform-cluster-*.tar.gz")
