@@ -20,7 +20,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps host-packages venv collection-link lab-image lab-up lab-down demo \
+.PHONY: help deps host-packages venv collection-link lock lab-image lab-up lab-down demo \
 	test lint ruff yamllint ansible-lint checks sanity unit molecule integration bench-lab clean
 
 help: ## List the targets
@@ -34,10 +34,16 @@ host-packages:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
+
+lock: ## Re-resolve requirements*.txt into constraints.txt (in a scratch venv)
+	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	{ sed -n '1,2p' constraints.txt; build/lock-venv/bin/pip freeze --exclude-editable | sort -f; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf build/lock-venv
 
 collection-link:
 	@mkdir -p $(dir $(COLLECTION_LINK))
