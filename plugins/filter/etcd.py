@@ -201,7 +201,8 @@ def etcd_settings_problems(clusters, global_settings, groups, data_root="/var/li
         _check_quota(entry, settings, errors, warnings)
         _check_install(entry, settings, errors)
     _check_colocation(clusters, settings_by_name, groups, errors)
-    return {"errors": errors, "warnings": warnings}
+    # A global variable at fault shows once, not once per cluster.
+    return {"errors": list(dict.fromkeys(errors)), "warnings": list(dict.fromkeys(warnings))}
 
 
 def etcd_members(hosts, addresses):
