@@ -107,6 +107,13 @@ def test_no_members_is_an_error_naming_the_group():
     ]
 
 
+def test_no_members_only_matters_for_the_cluster_being_installed():
+    lone = {"etcd_main": ["cp1"]}
+    assert etcd_settings_problems(CLUSTERS, GLOBAL, lone, "/var/lib/etcd", "main")["errors"] == []
+    errors = etcd_settings_problems(CLUSTERS, GLOBAL, lone, "/var/lib/etcd", "events")["errors"]
+    assert errors[0].startswith("etcd_clusters[events].group: group 'etcd_events' has no members")
+
+
 def test_even_member_count_is_a_warning():
     result = problems(groups={"etcd_main": ["cp1", "cp2"], "etcd_events": ["ev1", "ev2", "ev3"]})
     assert result["errors"] == []
@@ -218,8 +225,7 @@ def test_member_strings():
 
 def test_restart_order_puts_the_leader_last():
     status = [
-        {"Endpoint": f"https://10.0.0.{i}:2379", "Status": {"header": {"member_id": i}, "leader": 2}}
-        for i in (1, 2, 3)
+        {"Endpoint": f"https://10.0.0.{i}:2379", "Status": {"header": {"member_id": i}, "leader": 2}} for i in (1, 2, 3)
     ]
     endpoints = {f"cp{i}": f"https://10.0.0.{i}:2379" for i in (1, 2, 3)}
     assert etcd_restart_order(["cp1", "cp2", "cp3"], status, endpoints) == ["cp1", "cp3", "cp2"]
