@@ -215,7 +215,7 @@ def test_backup_service_makes_verified_snapshots_keeps_n_and_ships(host):
         if variables["groups"][cluster["group"]][0] != host.inventory_name:
             continue  # one member per cluster is enough
         assert host.service(f"etcd-backup-{name}.timer").is_enabled
-        for _ in range(3):
+        for _attempt in range(3):
             run = host.run(f"systemctl start etcd-backup-{name}.service")
             assert run.rc == 0, host.run(f"journalctl -u etcd-backup-{name} -n 20 --no-pager").stdout
         snapshots = host.check_output(f"ls /var/backups/etcd/{name}").split()
@@ -259,16 +259,16 @@ def writer_figures(lines, window):
     ``window`` (epoch seconds, start and end) spans the restarts; a gap counts in it when it overlaps it.
     """
     attempts = [(kind, int(n), float(t)) for kind, n, t in (line.split() for line in lines if line.strip())]
-    acked = [n for kind, n, _ in attempts if kind == "ok"]
+    acked = [n for kind, n, _stamp in attempts if kind == "ok"]
     longest = longest_in_window = 0.0
     last_ok = attempts[0][2] if attempts else 0.0
-    for kind, _, stamp in attempts:
+    for kind, _number, stamp in attempts:
         if kind == "ok":
             longest = max(longest, stamp - last_ok)
             if stamp >= window[0] and last_ok <= window[1]:
                 longest_in_window = max(longest_in_window, stamp - last_ok)
             last_ok = stamp
-    errors_in_window = sum(1 for kind, _, t in attempts if kind == "err" and window[0] <= t <= window[1])
+    errors_in_window = sum(1 for kind, _number, t in attempts if kind == "err" and window[0] <= t <= window[1])
     return {
         "attempts": len(attempts),
         "acked": len(acked),
@@ -300,7 +300,7 @@ def start_writer(node, variables, name, urls):
 def stop_writer(node, name, window):
     """Stop the writer and return its figures."""
     node.run(f"touch /root/writer-{name}.log.stop")
-    for _ in range(30):
+    for _second in range(30):
         if node.run(f"systemctl is-active etcd-writer-{name}").stdout.strip() != "active":
             break
         time.sleep(1)
