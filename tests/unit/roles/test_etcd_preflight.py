@@ -26,7 +26,7 @@ PLAYBOOK = """
       vars:
         etcd_cluster: main
     - ansible.builtin.debug:
-        msg: "PREFLIGHT PASSED {{ _etcd.quota_backend_bytes }}"
+        msg: "PREFLIGHT PASSED {{ _etcd_conf.quota_backend_bytes }}"
       run_once: true
 """
 INVENTORY = {
