@@ -136,12 +136,34 @@ def _normalise(endpoint):
     return endpoint.split("://", 1)[-1].rstrip("/")
 
 
+def _alarm_only(error):
+    return str(error or "").startswith("Active Alarm(s):")
+
+
 def _ratio(numerator, denominator):
     return round(numerator / denominator, 4) if denominator else None
 
 
 def _spread(values):
     return max(values) - min(values) if values else 0
+
+
+def _endpoint_row(endpoint, status, probe, names, quota):
+    row = {"endpoint": endpoint, "reachable": status["reachable"]}
+    if status["reachable"]:
+        db_size, in_use = status["db_size"], status["db_size_in_use"]
+        row.update({k: v for k, v in status.items() if k != "reachable"})
+        row["member_name"] = names.get(status["member_id"], "")
+        row["is_leader"] = status["member_id"] is not None and status["member_id"] == status["leader_id"]
+        # Share of the file that a defragmentation would give back.
+        row["fragmentation"] = _ratio(db_size - in_use, db_size) or 0.0
+        row["quota_ratio"] = _ratio(db_size, quota) if quota else None
+    else:
+        row.update({"member_id": None, "member_name": "", "is_leader": False, "errors": []})
+    row["healthy"] = bool(probe.get("healthy", False)) and status["reachable"]
+    row["error"] = probe.get("error") or status.get("error") or (None if row["healthy"] else "unhealthy")
+    row["took"] = probe.get("took")
+    return row
 
 
 def summarise(endpoints, members, statuses, health, alarms, *, quota_bytes=None, member_list_error=None):
@@ -155,25 +177,16 @@ def summarise(endpoints, members, statuses, health, alarms, *, quota_bytes=None,
     health_by_name = {_normalise(k): v for k, v in health.items()}
     quota = DEFAULT_QUOTA_BYTES if quota_bytes == 0 else quota_bytes
 
-    rows = []
-    for endpoint in endpoints:
-        status = by_name.get(_normalise(endpoint)) or {"reachable": False, "error": "no answer"}
-        probe = health_by_name.get(_normalise(endpoint)) or {}
-        row = {"endpoint": endpoint, "reachable": status["reachable"]}
-        if status["reachable"]:
-            db_size, in_use = status["db_size"], status["db_size_in_use"]
-            row.update({k: v for k, v in status.items() if k not in ("reachable",)})
-            row["member_name"] = names.get(status["member_id"], "")
-            row["is_leader"] = status["member_id"] is not None and status["member_id"] == status["leader_id"]
-            # Share of the file that a defragmentation would give back.
-            row["fragmentation"] = _ratio(db_size - in_use, db_size) or 0.0
-            row["quota_ratio"] = _ratio(db_size, quota) if quota else None
-        else:
-            row.update({"member_id": None, "member_name": "", "is_leader": False, "errors": []})
-        row["healthy"] = bool(probe.get("healthy", False)) and status["reachable"]
-        row["error"] = probe.get("error") or status.get("error") or (None if row["healthy"] else "unhealthy")
-        row["took"] = probe.get("took")
-        rows.append(row)
+    rows = [
+        _endpoint_row(
+            endpoint,
+            by_name.get(_normalise(endpoint)) or {"reachable": False, "error": "no answer"},
+            health_by_name.get(_normalise(endpoint)) or {},
+            names,
+            quota,
+        )
+        for endpoint in endpoints
+    ]
 
     reachable = [r for r in rows if r["reachable"]]
     leader_ids = sorted({r["leader_id"] for r in reachable if r.get("leader_id") and r["leader_id"] != "0"})
@@ -189,14 +202,19 @@ def summarise(endpoints, members, statuses, health, alarms, *, quota_bytes=None,
 
     voters = [m for m in members if not m["is_learner"]]
     healthy_ids = {r["member_id"] for r in rows if r["healthy"]}
+    # A member that answers and fails its health probe only because of an alarm still votes
+    # (etcd 3.5 fails `endpoint health` under NOSPACE): it counts as up, not as healthy.
+    up_ids = {r["member_id"] for r in rows if r["healthy"] or (r["reachable"] and _alarm_only(r["error"]))}
     healthy_voters = sum(1 for m in voters if m["id"] in healthy_ids)
+    up_voters = sum(1 for m in voters if m["id"] in up_ids)
     needed = len(voters) // 2 + 1 if voters else 0
     quorum = {
         "members": len(voters),
         "learners": len(members) - len(voters),
         "healthy": healthy_voters,
+        "up": up_voters,
         "needed": needed,
-        "ok": bool(voters) and healthy_voters >= needed,
+        "ok": bool(voters) and up_voters >= needed,
     }
 
     for alarm in alarms:
@@ -223,7 +241,7 @@ def summarise(endpoints, members, statuses, health, alarms, *, quota_bytes=None,
     if not voters:
         problems.append(f"member list unavailable: {member_list_error or 'no members'}")
     elif not quorum["ok"]:
-        problems.append(f"quorum lost: {healthy_voters} of {len(voters)} voting members healthy, {needed} needed")
+        problems.append(f"quorum lost: {up_voters} of {len(voters)} voting members up, {needed} needed")
     cluster_ids = sorted({r["cluster_id"] for r in reachable if r.get("cluster_id")})
     if len(cluster_ids) > 1:
         problems.append(f"endpoints belong to different clusters: {cluster_ids}")

