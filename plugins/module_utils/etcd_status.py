@@ -148,7 +148,7 @@ def _spread(values):
     return max(values) - min(values) if values else 0
 
 
-def _endpoint_row(endpoint, status, probe, names, quota):
+def _endpoint_row(endpoint, status, probe, *, names, quota, by_url):
     row = {"endpoint": endpoint, "reachable": status["reachable"]}
     if status["reachable"]:
         db_size, in_use = status["db_size"], status["db_size_in_use"]
@@ -159,7 +159,10 @@ def _endpoint_row(endpoint, status, probe, names, quota):
         row["fragmentation"] = _ratio(db_size - in_use, db_size) or 0.0
         row["quota_ratio"] = _ratio(db_size, quota) if quota else None
     else:
-        row.update({"member_id": None, "member_name": "", "is_leader": False, "errors": []})
+        # Name a silent member from the client URLs that member list reported.
+        member = by_url.get(_normalise(endpoint)) or {}
+        row.update({"member_id": member.get("id"), "member_name": member.get("name", ""), "is_leader": False})
+        row["errors"] = []
     row["healthy"] = bool(probe.get("healthy", False)) and status["reachable"]
     row["error"] = probe.get("error") or status.get("error") or (None if row["healthy"] else "unhealthy")
     row["took"] = probe.get("took")
@@ -173,6 +176,7 @@ def summarise(endpoints, members, statuses, health, alarms, *, quota_bytes=None,
     is the cluster's --quota-backend-bytes (0: etcd's default of 2 GiB; None: unknown, no ratio).
     """
     names = {m["id"]: m["name"] for m in members}
+    by_url = {_normalise(url): m for m in members for url in m["client_urls"]}
     by_name = {_normalise(k): v for k, v in statuses.items()}
     health_by_name = {_normalise(k): v for k, v in health.items()}
     quota = DEFAULT_QUOTA_BYTES if quota_bytes == 0 else quota_bytes
@@ -182,8 +186,9 @@ def summarise(endpoints, members, statuses, health, alarms, *, quota_bytes=None,
             endpoint,
             by_name.get(_normalise(endpoint)) or {"reachable": False, "error": "no answer"},
             health_by_name.get(_normalise(endpoint)) or {},
-            names,
-            quota,
+            names=names,
+            quota=quota,
+            by_url=by_url,
         )
         for endpoint in endpoints
     ]

@@ -85,6 +85,8 @@ def test_member_down(version):
     assert not status["healthy"]
     row = next(e for e in status["endpoints"] if e["endpoint"] == down)
     assert not row["reachable"] and not row["healthy"]
+    # Named from member list's client URLs although it does not answer.
+    assert row["member_name"] == "m3" and row["member_id"] is not None
     assert "deadline exceeded" in row["error"]
     assert [e["healthy"] for e in status["endpoints"]] == [True, True, False]
     assert status["quorum"] == {"members": 3, "learners": 0, "healthy": 2, "up": 2, "needed": 2, "ok": True}
