@@ -40,6 +40,8 @@ def playbook(name, *extra, json_output=False):
         **os.environ,
         "ANSIBLE_CONFIG": str(EPHEMERAL / "ansible.cfg"),
         "ANSIBLE_COLLECTIONS_PATH": str(PROJECT / "build" / "collections"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
     }
     if json_output:
         env.update({"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"})
@@ -111,7 +113,7 @@ def test_health_fails_when_a_member_is_down(ops1, host):
     try:
         result = playbook("etcd_health.yml", "-e", '{"etcd_health_clusters": ["events"]}')
         assert result.returncode != 0
-        assert "etcd cluster events is unhealthy" in flat(result.stdout)
+        assert "etcd cluster events is unhealthy" in flat(result.stdout + result.stderr)
         report = json.loads((REPORTS / "etcd-events.json").read_text())
         assert not report["verdict"]["ok"]
         assert any(p.startswith("https://10.213.82.13:2382") for p in report["verdict"]["problems"])
@@ -148,7 +150,7 @@ def test_restore_refuses_bad_input_before_touching_hosts(ops1, host, extra, mess
     before = main_pids(host)
     result = playbook("etcd_restore.yml", "-e", json.dumps(extra))
     assert result.returncode != 0
-    assert message in flat(result.stdout)
+    assert message in flat(result.stdout + result.stderr)
     assert main_pids(host) == before
 
 
