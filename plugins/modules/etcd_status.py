@@ -139,7 +139,7 @@ endpoints:
     db_size: {description: Database file size in bytes., type: int}
     db_size_in_use: {description: Bytes of the database in use., type: int}
     fragmentation: {description: Share of the file a defragmentation would free (0-1)., type: float}
-    quota_ratio: {description: RV(endpoints[].db_size) divided by the quota (null without a quota)., type: float}
+    quota_ratio: {description: The database size divided by the quota (null without a quota)., type: float}
     is_leader: {description: This member is the leader., type: bool}
     leader_id: {description: Leader this member sees (hex)., type: str}
     raft_index: {description: Raft index., type: int}
