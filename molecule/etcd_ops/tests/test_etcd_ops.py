@@ -1,0 +1,248 @@
+"""etcd operations on the scenario's real clusters: the health report, snapshot restore on 3.5 (etcdutl)
+and 3.4 (etcdctl), defragmentation member by member with the leader last, and NOSPACE recovery.
+
+The operations are playbook runs from the controller, in file order; they run once (for the first
+host), the other hosts' copies are skipped. Each step leaves both clusters healthy for the next."""
+
+import json
+import os
+import pathlib
+import subprocess
+import time
+
+import pytest
+
+FIRST = "molecule-etcd_ops-ops1"
+HOSTS = ["molecule-etcd_ops-ops1", "molecule-etcd_ops-ops2", "molecule-etcd_ops-ops3"]
+ADDRESSES = ["10.213.82.11", "10.213.82.12", "10.213.82.13"]
+PROJECT = pathlib.Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+EPHEMERAL = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
+REPORTS = EPHEMERAL / "reports"
+CLUSTERS = {
+    "main": {"env": "/etc/etcd/main/etcdctl.env", "etcdctl": "/opt/etcd/v3.5.1/etcdctl", "version": "3.5.1"},
+    "events": {"env": "/etc/etcd/events/etcdctl.env", "etcdctl": "/usr/bin/etcdctl", "version": "3.4.23"},
+}
+
+
+@pytest.fixture
+def ops1(host):
+    if host.backend.get_hostname() != FIRST:
+        pytest.skip("controller-side operation: runs once, for the first host")
+    return host
+
+
+def flat(text):
+    """Output with its line wrapping undone (the yaml callback folds long messages)."""
+    return " ".join(text.split())
+
+
+def playbook(name, *extra, json_output=False):
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(EPHEMERAL / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(PROJECT / "build" / "collections"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    if json_output:
+        env.update({"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"})
+    return subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(PROJECT / "playbooks" / name), *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=900,
+    )
+
+
+def etcdctl(host, cluster, *args, endpoints="all"):
+    """etcdctl on ``host`` for ``cluster`` with the operations certificate (the role's env file)."""
+    settings = CLUSTERS[cluster]
+    command = f"set -a; . {settings['env']}; set +a; "
+    if endpoints == "all":
+        port = 2379 if cluster == "main" else 2382
+        urls = ",".join(f"https://{address}:{port}" for address in ADDRESSES)
+        command += f"export ETCDCTL_ENDPOINTS={urls}; "
+    return host.run(command + " ".join([settings["etcdctl"], *args]))
+
+
+def debug_messages(result, task_name):
+    """The msg of every run of a debug task whose name starts with ``task_name`` (json callback output)."""
+    output = json.loads(result.stdout)
+    return [
+        outcome["msg"]
+        for play in output["plays"]
+        for task in play["tasks"]
+        if task["task"]["name"].startswith(task_name)
+        for outcome in task["hosts"].values()
+        if "msg" in outcome
+    ]
+
+
+def leader_name(host, cluster):
+    statuses = json.loads(etcdctl(host, cluster, "-w", "json", "endpoint", "status").stdout)
+    members = json.loads(etcdctl(host, cluster, "-w", "json", "member", "list").stdout)["members"]
+    leader = statuses[0]["Status"]["leader"]
+    return next(m["name"] for m in members if m["ID"] == leader)
+
+
+def test_health_report_is_correct(ops1):
+    result = playbook("etcd_health.yml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    for cluster, settings in CLUSTERS.items():
+        report = json.loads((REPORTS / f"etcd-{cluster}.json").read_text())
+        status = report["status"]
+        assert report["verdict"] == {"ok": True, "problems": []}
+        assert sorted(m["name"] for m in status["members"]) == HOSTS
+        assert status["versions"] == [settings["version"]]
+        assert status["leader"]["name"] == leader_name(ops1, cluster)
+        assert status["quorum"]["ok"] and status["quorum"]["healthy"] == 3
+        assert status["alarms"] == []
+        assert all(e["healthy"] for e in status["endpoints"])
+        markdown = (REPORTS / f"etcd-{cluster}.md").read_text()
+        assert f"etcd cluster {cluster}: HEALTHY" in markdown
+    main = json.loads((REPORTS / "etcd-main.json").read_text())["status"]
+    assert main["db"]["quota_bytes"] == 2 * 1024**2  # the scenario's per-cluster override
+    events = json.loads((REPORTS / "etcd-events.json").read_text())["status"]
+    assert events["db"]["quota_bytes"] == 8 * 1024**3  # the role's default
+
+
+def test_health_fails_when_a_member_is_down(ops1, host):
+    ops3 = host.get_host(f"podman://{HOSTS[2]}")
+    assert ops3.run("systemctl stop etcd-events.service").rc == 0
+    try:
+        result = playbook("etcd_health.yml", "-e", '{"etcd_health_clusters": ["events"]}')
+        assert result.returncode != 0
+        assert "etcd cluster events is unhealthy" in flat(result.stdout + result.stderr)
+        report = json.loads((REPORTS / "etcd-events.json").read_text())
+        assert not report["verdict"]["ok"]
+        assert any(p.startswith("https://10.213.82.13:2382") for p in report["verdict"]["problems"])
+        assert report["status"]["quorum"]["up"] == 2 and report["status"]["quorum"]["ok"]
+        assert "UNHEALTHY" in (REPORTS / "etcd-events.md").read_text()
+    finally:
+        ops3.run("systemctl start etcd-events.service")
+    # Back in the cluster before the next step (a second playbook run would cost a minute here).
+    for _attempt in range(30):
+        if etcdctl(ops1, "events", "endpoint", "health").rc == 0:
+            break
+        time.sleep(1)
+    assert etcdctl(ops1, "events", "endpoint", "health").rc == 0
+
+
+def main_pids(host):
+    return [host.get_host(f"podman://{h}").check_output("systemctl show -p MainPID --value etcd-main") for h in HOSTS]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            {"etcd_restore_cluster": "nosuch", "etcd_restore_snapshot": "/tmp/x.db"},
+            "etcd_restore_cluster must name a cluster",
+        ),
+        ({"etcd_restore_cluster": "main"}, "etcd_restore_snapshot must be an absolute path"),
+        (
+            {
+                "etcd_restore_cluster": "main",
+                "etcd_restore_snapshot": "/var/backups/etcd/main/none.db",
+                "etcd_restore_snapshot_host": FIRST,
+            },
+            "etcd_restore_snapshot: /var/backups/etcd/main/none.db is not a file",
+        ),
+    ],
+)
+def test_restore_refuses_bad_input_before_touching_hosts(ops1, host, extra, message):
+    before = main_pids(host)
+    result = playbook("etcd_restore.yml", "-e", json.dumps(extra))
+    assert result.returncode != 0
+    assert message in flat(result.stdout + result.stderr)
+    assert main_pids(host) == before
+
+
+def newest_backup(host, cluster):
+    return host.check_output(f"ls -1t /var/backups/etcd/{cluster}/*.db | head -n 1")
+
+
+@pytest.mark.parametrize(("cluster", "wipe"), [("main", True), ("events", False)])
+def test_restore_brings_back_the_keys_of_the_snapshot(ops1, host, cluster, wipe):
+    for index in range(20):
+        assert etcdctl(ops1, cluster, "put", f"/restore/before/{index}", f"v{index}").rc == 0
+    backup = playbook("etcd_backup.yml")
+    assert backup.returncode == 0, backup.stdout[-3000:]
+    snapshot = newest_backup(ops1, cluster)
+    for index in range(5):
+        assert etcdctl(ops1, cluster, "put", f"/restore/after/{index}", "lost").rc == 0
+    members = [host.get_host(f"podman://{h}") for h in HOSTS]
+    if wipe:
+        # Disaster: every member of the cluster lost its data.
+        for member in members:
+            member.check_output(f"systemctl stop etcd-{cluster}.service && rm -rf /var/lib/etcd/{cluster}/member")
+
+    result = playbook(
+        "etcd_restore.yml",
+        "-e",
+        json.dumps(
+            {"etcd_restore_cluster": cluster, "etcd_restore_snapshot": snapshot, "etcd_restore_snapshot_host": FIRST}
+        ),
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    keys = etcdctl(ops1, cluster, "get", "--prefix", "--keys-only", "/restore/").stdout.split()
+    assert sorted(keys) == sorted(f"/restore/before/{index}" for index in range(20))
+    for member in members:
+        # The old data directory was moved aside, not deleted.
+        assert member.run(f"ls -d /var/lib/etcd/{cluster}.before-restore-*").rc == 0
+        assert member.file(f"/var/lib/etcd/{cluster}").mode == 0o700
+        assert member.file(f"/var/lib/etcd/{cluster}").user == "etcd"
+    # The other cluster was not stopped.
+    other = "events" if cluster == "main" else "main"
+    assert all(m.service(f"etcd-{other}").is_running for m in members)
+    assert etcdctl(ops1, cluster, "del", "--prefix", "/restore/").rc == 0
+
+
+def defrag_summary(result, cluster):
+    messages = [m for m in debug_messages(result, "Report the defragmentation of cluster") if m["cluster"] == cluster]
+    assert len(messages) == 1, messages
+    return messages[0]
+
+
+def test_defrag_skips_members_below_the_threshold(ops1):
+    result = playbook("etcd_defrag.yml", "-e", '{"etcd_defrag_clusters": ["events"]}', json_output=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+    summary = defrag_summary(result, "events")
+    assert summary["defragmented"] == []
+    assert sorted(summary["skipped"]) == HOSTS
+    assert all(p["reason"].startswith("below threshold") for p in summary["plan"])
+
+
+def test_defrag_runs_member_by_member_leader_last(ops1):
+    leader = leader_name(ops1, "events")
+    extra = {"etcd_defrag_clusters": ["events"], "etcd_defrag_min_fragmentation": 0, "etcd_defrag_min_free_bytes": 0}
+    result = playbook("etcd_defrag.yml", "-e", json.dumps(extra), json_output=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+    summary = defrag_summary(result, "events")
+    assert sorted(summary["defragmented"]) == HOSTS
+    assert summary["defragmented"][-1] == leader
+    assert summary["healthy"] is True
+
+
+def test_defrag_clears_a_nospace_alarm(ops1):
+    # Overwrite one key with 256 KiB values until the 2 MiB quota of main is exhausted.
+    ops1.check_output("head -c 262144 /dev/zero | tr '\\0' x > /tmp/etcd-filler")
+    for _attempt in range(40):
+        put = etcdctl(ops1, "main", "put", "/filler", "< /tmp/etcd-filler")
+        if put.rc != 0:
+            break
+    assert "database space exceeded" in put.stderr
+    assert "NOSPACE" in etcdctl(ops1, "main", "alarm", "list").stdout
+    leader = leader_name(ops1, "main")
+
+    extra = {"etcd_defrag_clusters": ["main"], "etcd_defrag_compact": True}
+    result = playbook("etcd_defrag.yml", "-e", json.dumps(extra), json_output=True)
+    assert result.returncode == 0, result.stdout[-4000:]
+    summary = defrag_summary(result, "main")
+    assert summary["nospace_disarmed"] is True
+    assert sorted(summary["defragmented"]) == HOSTS and summary["defragmented"][-1] == leader
+    assert etcdctl(ops1, "main", "alarm", "list").stdout.strip() == ""
+    assert etcdctl(ops1, "main", "put", "/after-nospace", "ok").rc == 0
+    assert etcdctl(ops1, "main", "del", "/filler", "/after-nospace").rc == 0
