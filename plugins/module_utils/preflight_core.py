@@ -116,8 +116,16 @@ class Context:
     def read(self, path, limit=4 * 1024 * 1024):
         """Text of a file under the root; Skip when it is missing or unreadable."""
         try:
+            # /proc/sys files refuse one huge read (ENOMEM): read in chunks up to the limit.
+            chunks, size = [], 0
             with open(self.path(path), "rb") as handle:
-                return handle.read(limit).decode("utf-8", "replace")
+                while size < limit:
+                    chunk = handle.read(65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+            return b"".join(chunks).decode("utf-8", "replace")
         except OSError as exc:
             raise Skip(f"cannot read {path}: {exc.strerror or exc}") from exc
 
@@ -149,7 +157,7 @@ class Context:
                 capture_output=True,
                 timeout=timeout or self.timeout,
                 check=False,
-                env={"LC_ALL": "C", "PATH": os.pathsep.join(self.search_path)},
+                env={"LC_ALL": "C", "PATH": os.pathsep.join(dict.fromkeys(self.search_path + DEFAULT_SEARCH_PATH))},
             )
         except subprocess.TimeoutExpired:
             outcome = (124, "", f"{name} timed out after {timeout or self.timeout:g} s")
