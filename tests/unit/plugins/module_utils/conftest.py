@@ -40,3 +40,11 @@ def host(tmp_path):
 
 def run(ctx, check_id, ignore=()):
     return run_check(ctx, REGISTRY[check_id], ignore)
+
+
+def put_file(base, relative, text, mode=0o644):
+    path = base / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(mode)
+    return path

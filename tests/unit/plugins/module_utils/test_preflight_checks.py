@@ -5,7 +5,7 @@ import shutil
 import socket
 
 import pytest
-from conftest import NOW, run
+from conftest import NOW, put_file, run
 from preflight_fixture_root import BROKEN_FAILURES, FIXTURES, build_root
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import preflight_checks_node
@@ -18,11 +18,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core 
 
 
 def put(host, relative, text, mode=0o644):
-    path = host.root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    path.chmod(mode)
-    return path
+    return put_file(host.root, relative, text, mode)
 
 
 def nvidia_case(host, case):
@@ -189,7 +185,9 @@ def test_disk_ssd_reads_rotational_flag(host, monkeypatch):
 
 def test_etcd_fdatasync_probe(host):
     (host.root / "var/lib/etcd").mkdir(parents=True)
-    result = run(host(profiles=("etcd",), settings={"disk_probe_writes": 50}), "disk.etcd_fdatasync")
+    # The limit is generous here: this shared machine's disk speed is not what the test is about.
+    settings = {"disk_probe_writes": 50, "disk_probe_p99_ms": 10000}
+    result = run(host(profiles=("etcd",), settings=settings), "disk.etcd_fdatasync")
     assert result["status"] == "pass"
     assert result["observed"]["writes"] == 50
     assert not [p for p in os.listdir(host.root / "var/lib/etcd") if p.startswith(".preflight")]
