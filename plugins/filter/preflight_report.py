@@ -88,8 +88,27 @@ def preflight_junit(reports, suite_name="node-preflight"):
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="unicode")
 
 
+def preflight_collect(hosts, hostvars, fact="node_preflight_report"):
+    """Each host's report fact, in host order; a host without one (unreachable, failed before the checks)
+    gets ``{host, error}`` so that the reports still show it."""
+    if not isinstance(hosts, (list, tuple)):
+        raise AnsibleFilterError("preflight_collect: expects a list of host names")
+    reports = []
+    for host in hosts:
+        report = hostvars[host].get(fact) if host in hostvars else None
+        if isinstance(report, dict) and "summary" in report:
+            reports.append(report)
+        else:
+            reports.append({"host": host, "error": "no preflight results: unreachable or failed before the checks ran"})
+    return reports
+
+
 class FilterModule:
     """Node preflight report filters."""
 
     def filters(self):
-        return {"preflight_table": preflight_table, "preflight_junit": preflight_junit}
+        return {
+            "preflight_table": preflight_table,
+            "preflight_junit": preflight_junit,
+            "preflight_collect": preflight_collect,
+        }

@@ -7,6 +7,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.cluster.plugins.filter.preflight_report import (
     FilterModule,
+    preflight_collect,
     preflight_junit,
     preflight_table,
 )
@@ -85,4 +86,13 @@ def test_bad_input(bad):
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"preflight_table", "preflight_junit"}
+    assert set(FilterModule().filters()) == {"preflight_table", "preflight_junit", "preflight_collect"}
+
+
+def test_collect_marks_hosts_without_results():
+    hostvars = {"gpu1": {"node_preflight_report": REPORTS[1]}, "gpu2": {}}
+    collected = preflight_collect(["gpu1", "gpu2", "gpu9"], hostvars)
+    assert collected[0] is REPORTS[1]
+    assert [r.get("error", "")[:13] for r in collected] == ["", "no preflight ", "no preflight "]
+    with pytest.raises(AnsibleFilterError):
+        preflight_collect("gpu1", hostvars)
