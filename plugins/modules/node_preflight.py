@@ -48,12 +48,12 @@ options:
       - Expected values and thresholds; unset keys take the defaults below.
       - C(gpu_count) (none), C(gpu_min_driver) (none), C(min_kernel) (C(5.4)), C(min_cpus) and
         C(min_memory_mb) (2 and 1700 for control planes, 2 and 2048 for etcd, else 1 and 1024),
-        C(ports) (by profile: 10250; control plane 6443 10257 10259; etcd 2379 2380),
+        C(ports) (by profile, 10250; control plane 6443 10257 10259; etcd 2379 2380),
         C(kernel_modules), C(binaries_required), C(binaries_optional), C(cgroup_controllers),
         C(leftover_files), C(cri_socket), C(runtime_dir), C(kubelet_dir), C(etcd_data_dir),
         C(disk_warn_pct)/C(disk_fail_pct) and C(inode_warn_pct)/C(inode_fail_pct) (80/85),
         C(disk_probe_dir), C(disk_probe_writes) (500), C(disk_probe_p99_ms) (10),
-        C(time_max_offset_s) (0.1), C(time_local_reference_ok) (false: chronyd serving its own clock is
+        C(time_max_offset_s) (0.1), C(time_local_reference_ok) (false; chronyd serving its own clock is
         not synchronised), C(kernel_log_source) (V(journal), V(kmsg) or V(file)), C(kernel_log_path),
         C(kernel_log_lookback_s) (3600), C(writable_paths), C(d_state_max) (0), C(gpu_xid_drain),
         C(gpu_xid_application), C(kubelet_config), C(kubelet_kubeconfig).

@@ -13,8 +13,14 @@ import testinfra
 
 HEALTHY = "molecule-preflight-healthy"
 BROKEN = "molecule-preflight-broken"
-BROKEN_FAILURES = ["gpu.count", "gpu.ecc.uncorrected", "gpu.xid", "kubelet.leftover_files", "net.ip_forward",
-                   "time.sync"]
+BROKEN_FAILURES = [
+    "gpu.count",
+    "gpu.ecc.uncorrected",
+    "gpu.xid",
+    "kubelet.leftover_files",
+    "net.ip_forward",
+    "time.sync",
+]
 LAB_IGNORED = ["binaries.required", "cgroup.controllers", "cri.socket", "kernel.modules"]
 OPERATOR_CHECKS = ["site.hosts_file", "site.hostname_set", "site.python3"]
 REPORTS = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "reports" / "preflight"
@@ -88,7 +94,10 @@ def test_preflight_playbook_fails_the_broken_host_only(tmp_path):
     playbook = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "playbooks" / "preflight.yml"
     proc = subprocess.run(
         ["ansible-playbook", "-i", str(inventory), str(playbook), "-e", f"node_preflight_report_dir={tmp_path}"],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
         env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
     )
     output = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
