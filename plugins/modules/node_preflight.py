@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: node_preflight
 short_description: Check that a node is fit to join a Kubernetes cluster, in one call
 version_added: 0.1.0
-author: aiplatform.cluster contributors
+author: aiplatform.cluster contributors (@aiplatform)
 description:
   - Runs a profile of checks on the host in one call (kubeadm's node checks, resources, disks, time
     synchronisation, the kernel log, GPU health through nvidia-smi, CIS file permissions) plus the
@@ -95,11 +95,15 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Every check reads only; the etcd disk probe is skipped in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: posix
 """
 
@@ -161,14 +165,9 @@ import time  # noqa: E402 (after the documentation, as Ansible modules are laid 
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import (  # noqa: E402, F401 (they register checks)
-    preflight_checks_gpu,
-    preflight_checks_host,
-    preflight_checks_node,
-)
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_catalogue import catalogue  # noqa: E402
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core import (  # noqa: E402
     PROFILES,
-    REGISTRY,
     Context,
     run_profile,
     select_checks,
@@ -204,7 +203,7 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     loaded, load_errors = site_checks(params["site_checks_dir"] and _under(params["root"], params["site_checks_dir"]))
-    registry = dict(REGISTRY)
+    registry = catalogue()
     registry.update({item.check_id: item for item in extra + loaded})
     ctx = Context(
         root=params["root"],

@@ -28,13 +28,8 @@ sys.path[:0] = [str(REPO / "build" / "collections"), str(REPO / "tests" / "tools
 
 from preflight_fixture_root import build_root  # noqa: E402
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import (  # noqa: E402, F401 (they register checks)
-    preflight_checks_gpu,
-    preflight_checks_host,
-    preflight_checks_node,
-)
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_catalogue import catalogue  # noqa: E402
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core import (  # noqa: E402
-    REGISTRY,
     Context,
     run_profile,
     select_checks,
@@ -52,7 +47,7 @@ ENV = {
 
 def in_process(workdir, repeat):
     params = build_root(workdir / "one")
-    checks = select_checks(REGISTRY, params["profiles"], exclude=[*params["exclude"], "disk.etcd_fdatasync"])
+    checks = select_checks(catalogue(), params["profiles"], exclude=[*params["exclude"], "disk.etcd_fdatasync"])
     times = []
     for _run in range(repeat):
         ctx = Context(

@@ -7,12 +7,10 @@ import datetime
 import pytest
 from preflight_fixture_root import FIXTURES, build_root
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import (  # noqa: F401 (they register checks)
-    preflight_checks_gpu,
-    preflight_checks_host,
-    preflight_checks_node,
-)
-from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core import REGISTRY, Context, run_check
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_catalogue import catalogue
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core import Context, run_check
+
+CATALOGUE = catalogue()
 
 # The fixture kernel logs are dated 2026-11-29 between 10:00 and 11:00 UTC.
 NOW = datetime.datetime(2026, 11, 29, 11, 0, tzinfo=datetime.UTC).timestamp()
@@ -39,7 +37,7 @@ def host(tmp_path):
 
 
 def run(ctx, check_id, ignore=()):
-    return run_check(ctx, REGISTRY[check_id], ignore)
+    return run_check(ctx, CATALOGUE[check_id], ignore)
 
 
 def put_file(base, relative, text, mode=0o644):
