@@ -1,0 +1,108 @@
+"""The preflight gate on real systemd hosts: healthy passes, broken fails with exactly its faults,
+join_nodes.yml admits healthy and leaves broken out, and preflight.yml fails broken only."""
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+import testinfra
+
+HEALTHY = "molecule-preflight-healthy"
+BROKEN = "molecule-preflight-broken"
+BROKEN_FAILURES = [
+    "gpu.count",
+    "gpu.ecc.uncorrected",
+    "gpu.xid",
+    "kubelet.leftover_files",
+    "net.ip_forward",
+    "time.sync",
+]
+LAB_IGNORED = ["binaries.required", "cgroup.controllers", "cri.socket", "kernel.modules"]
+OPERATOR_CHECKS = ["site.hosts_file", "site.hostname_set", "site.python3"]
+REPORTS = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "reports" / "preflight"
+
+
+def report(host):
+    return json.loads((REPORTS / f"{host}.json").read_text())
+
+
+def by_id(data):
+    return {r["id"]: r for r in data["results"]}
+
+
+def test_healthy_host_passes():
+    data = report(HEALTHY)
+    assert data["summary"]["ok"] is True, data["summary"]
+    assert data["summary"]["failed"] == []
+    assert data["profiles"] == ["gpu_worker"]
+    results = by_id(data)
+    assert results["gpu.count"]["observed"] == 8
+    assert results["time.sync"]["status"] == "pass"
+    assert results["net.ip_forward"]["observed"] == "1"
+
+
+def test_broken_host_fails_with_exactly_its_faults():
+    data = report(BROKEN)
+    assert data["summary"]["failed"] == BROKEN_FAILURES
+    results = by_id(data)
+    assert results["gpu.count"]["observed"] == 7
+    assert results["gpu.xid"]["observed"] == [79]
+    assert results["kubelet.leftover_files"]["observed"] == ["/etc/kubernetes/kubelet.conf"]
+    assert "Cannot talk to daemon" in results["time.sync"]["message"]
+
+
+@pytest.mark.parametrize("host", [HEALTHY, BROKEN])
+def test_lab_differences_are_ignored_and_operator_checks_ran(host):
+    data = report(host)
+    assert set(data["summary"]["ignored"]) <= set(LAB_IGNORED)
+    results = by_id(data)
+    assert [results[i]["status"] for i in OPERATOR_CHECKS] == ["pass", "pass", "pass"]
+    assert data["elapsed_s"] < 5
+
+
+def test_junit_and_table():
+    root = ElementTree.fromstring((REPORTS / "junit.xml").read_text().split("\n", 1)[1])
+    assert root.get("failures") == str(len(BROKEN_FAILURES))
+    assert root.get("errors") == "0"
+    table = (REPORTS / "summary.txt").read_text()
+    assert re.search(rf"\| {HEALTHY} +\| PASS ", table)
+    assert re.search(rf"\| {BROKEN} +\| FAIL ", table)
+
+
+def test_join_admits_healthy_and_leaves_broken_out():
+    join = json.loads((REPORTS / "join.json").read_text())
+    assert join == {"admitted": {HEALTHY: "skipped: no kubeadm"}, "left_out": {BROKEN: BROKEN_FAILURES}}
+
+
+def test_broken_is_broken_only_inside_its_container():
+    broken = testinfra.get_host(f"podman://{BROKEN}")
+    healthy = testinfra.get_host(f"podman://{HEALTHY}")
+    assert broken.file("/proc/sys/net/ipv4/ip_forward").content_string.strip() == "0"
+    assert healthy.file("/proc/sys/net/ipv4/ip_forward").content_string.strip() == "1"
+    assert not broken.service("chrony").is_running
+    assert healthy.service("chrony").is_running
+    # chronyd never adjusts the (shared) clock: it runs with -x.
+    assert " -x" in healthy.check_output("pgrep -a chronyd")
+
+
+def test_preflight_playbook_fails_the_broken_host_only(tmp_path):
+    inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
+    playbook = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "playbooks" / "preflight.yml"
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", str(inventory), str(playbook), "-e", f"node_preflight_report_dir={tmp_path}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
+    )
+    output = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
+    assert proc.returncode == 2, output[-3000:]
+    recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=\d+\s+unreachable=\d+\s+failed=(\d+)", output, re.M))
+    assert recap == {HEALTHY: "0", BROKEN: "1"}, output[-3000:]
+    assert f"preflight failed on {BROKEN}: gpu.count" in output
+    assert json.loads((tmp_path / f"{BROKEN}.json").read_text())["summary"]["failed"] == BROKEN_FAILURES

@@ -1,0 +1,251 @@
+# Copyright: (c) 2026, aiplatform.cluster contributors
+# Apache License 2.0 (see LICENSE)
+"""The node preflight engine: check registry, host access with injectable paths, profiles, results.
+
+Every check is a small function registered with a stable id, a category, a default severity and the
+profiles it belongs to. It receives a Context (paths under a root, commands with timeouts, settings)
+and returns a Result. A missing tool or unreadable file raises Skip; nothing reaches the caller as a
+traceback: the runner turns any other exception into a failed result naming the error.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+import time
+
+PASS = "pass"
+WARN = "warn"
+FAIL = "fail"
+SKIP = "skip"
+STATUSES = (PASS, WARN, FAIL, SKIP)
+PROFILES = ("control_plane", "worker", "gpu_worker", "etcd")
+ALL_PROFILES = frozenset(PROFILES)
+NODE_PROFILES = frozenset(("control_plane", "worker", "gpu_worker"))
+
+# Where tools are looked up when the caller gives no search path (Ansible's module PATH may be short).
+DEFAULT_SEARCH_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+
+class Skip(Exception):
+    """The check cannot run here (tool missing, file unreadable, not applicable): the reason."""
+
+
+class CheckError(Exception):
+    """The check ran but its input could not be understood (malformed output)."""
+
+
+class Result:
+    """What a check saw: status (pass/fail/skip; fail may become warn by severity), values, message."""
+
+    __slots__ = ("expected", "message", "observed", "status")
+
+    def __init__(self, status, observed=None, expected=None, message=""):
+        self.status = status
+        self.observed = observed
+        self.expected = expected
+        self.message = message
+
+
+def passed(observed=None, expected=None, message=""):
+    return Result(PASS, observed, expected, message)
+
+
+def failed(observed=None, expected=None, message=""):
+    return Result(FAIL, observed, expected, message)
+
+
+def warned(observed=None, expected=None, message=""):
+    return Result(WARN, observed, expected, message)
+
+
+class Check:
+    """A registered check: id, category, default severity (fail or warn), profiles, function."""
+
+    __slots__ = ("category", "check_id", "func", "profiles", "severity")
+
+    def __init__(self, check_id, category, severity, profiles, func):
+        if severity not in (FAIL, WARN):
+            raise ValueError(f"check {check_id}: severity must be fail or warn, not {severity!r}")
+        self.check_id = check_id
+        self.category = category
+        self.severity = severity
+        self.profiles = frozenset(profiles)
+        self.func = func
+
+
+REGISTRY = {}
+
+
+def check(check_id, category, severity=FAIL, profiles=ALL_PROFILES):
+    """Decorator: register ``func(ctx) -> Result`` under a stable id."""
+
+    def register(func):
+        REGISTRY[check_id] = Check(check_id, category, severity, profiles, func)
+        return func
+
+    return register
+
+
+class Context:
+    """The host as checks see it. ``root`` prefixes every path (fixture trees in tests); commands are
+    looked up on ``search_path`` (or overridden one by one in ``commands``) and run with a timeout."""
+
+    def __init__(
+        self, *, root="/", settings=None, profiles=(), search_path=None, commands=None, timeout=10.0, check_mode=False
+    ):
+        self.root = root or "/"
+        self.settings = dict(settings or {})
+        self.profiles = frozenset(profiles)
+        self.search_path = tuple(search_path) if search_path else DEFAULT_SEARCH_PATH
+        self.commands = dict(commands or {})
+        self.timeout = float(timeout)
+        self.check_mode = check_mode
+        self.cache = {}
+
+    def setting(self, name, default=None):
+        value = self.settings.get(name)
+        return default if value is None else value
+
+    def path(self, path):
+        if self.root == "/":
+            return path
+        return os.path.join(self.root, path.lstrip("/"))
+
+    def read(self, path, limit=4 * 1024 * 1024):
+        """Text of a file under the root; Skip when it is missing or unreadable."""
+        try:
+            # /proc/sys files refuse one huge read (ENOMEM): read in chunks up to the limit.
+            chunks, size = [], 0
+            with open(self.path(path), "rb") as handle:
+                while size < limit:
+                    chunk = handle.read(65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+            return b"".join(chunks).decode("utf-8", "replace")
+        except OSError as exc:
+            raise Skip(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+    def exists(self, path):
+        return os.path.lexists(self.path(path))
+
+    def which(self, name):
+        """Absolute path of a tool, or None: an override in ``commands`` wins over the search path."""
+        if name in self.commands:
+            candidate = self.commands[name]
+            return candidate if os.access(candidate, os.X_OK) else None
+        for folder in self.search_path:
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
+        return None
+
+    def run(self, name, args, timeout=None):
+        """Run a tool: (rc, stdout, stderr). Skip when the tool is missing; a timeout is rc 124."""
+        key = (name, tuple(args))
+        if key in self.cache:
+            return self.cache[key]
+        executable = self.which(name)
+        if executable is None:
+            raise Skip(f"{name} not found")
+        try:
+            proc = subprocess.run(
+                [executable, *args],
+                capture_output=True,
+                timeout=timeout or self.timeout,
+                check=False,
+                env={"LC_ALL": "C", "PATH": os.pathsep.join(dict.fromkeys(self.search_path + DEFAULT_SEARCH_PATH))},
+            )
+        except subprocess.TimeoutExpired:
+            outcome = (124, "", f"{name} timed out after {timeout or self.timeout:g} s")
+        except OSError as exc:
+            raise Skip(f"cannot run {name}: {exc.strerror or exc}") from exc
+        else:
+            outcome = (proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
+        self.cache[key] = outcome
+        return outcome
+
+    def memo(self, key, compute):
+        """Compute a value once per run (a command output or parsed file several checks share)."""
+        if key not in self.cache:
+            try:
+                self.cache[key] = ("ok", compute())
+            except (Skip, CheckError) as exc:
+                self.cache[key] = ("error", exc)
+        kind, value = self.cache[key]
+        if kind == "error":
+            raise value
+        return value
+
+
+def matches_any(check_id, patterns):
+    return any(fnmatch.fnmatchcase(check_id, pattern) for pattern in patterns or ())
+
+
+def select_checks(registry, profiles, include=(), exclude=()):
+    """The checks of the profiles, plus ``include`` patterns, minus ``exclude`` patterns, in id order."""
+    wanted = set(profiles)
+    chosen = [c for c in registry.values() if c.profiles & wanted or matches_any(c.check_id, include)]
+    return sorted((c for c in chosen if not matches_any(c.check_id, exclude)), key=lambda c: c.check_id)
+
+
+def run_check(ctx, item, ignore=()):
+    """Run one check; always return a result dict (never raise)."""
+    started = time.perf_counter()
+    try:
+        result = item.func(ctx)
+        if not isinstance(result, Result):
+            result = result_from_mapping(result)
+    except Skip as exc:
+        result = Result(SKIP, message=str(exc))
+    except CheckError as exc:
+        result = Result(FAIL, message=f"could not evaluate: {exc}")
+    except Exception as exc:  # a broken check must not hide the others' results
+        result = Result(FAIL, message=f"check error: {type(exc).__name__}: {exc}")
+    status = result.status
+    if status == FAIL and item.severity == WARN:
+        status = WARN
+    ignored = status == FAIL and matches_any(item.check_id, ignore)
+    if ignored:
+        status = WARN
+    return {
+        "id": item.check_id,
+        "category": item.category,
+        "severity": item.severity,
+        "status": status,
+        "ignored": ignored,
+        "observed": result.observed,
+        "expected": result.expected,
+        "message": result.message,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+
+
+def result_from_mapping(value):
+    """Site checks may return a plain dict: {status, observed, expected, message}."""
+    if not isinstance(value, dict) or value.get("status") not in STATUSES:
+        raise CheckError(f"a check must return a Result or a dict with status in {STATUSES}, got {value!r}")
+    return Result(value["status"], value.get("observed"), value.get("expected"), str(value.get("message", "")))
+
+
+def summarise(results):
+    counts = {status: 0 for status in STATUSES}
+    for item in results:
+        counts[item["status"]] += 1
+    return {
+        **counts,
+        "total": len(results),
+        "failed": [r["id"] for r in results if r["status"] == FAIL],
+        "warned": [r["id"] for r in results if r["status"] == WARN],
+        "ignored": [r["id"] for r in results if r["ignored"]],
+        "ok": counts[FAIL] == 0,
+    }
+
+
+def run_profile(ctx, checks, ignore=()):
+    """Run the given checks in order: (results, summary)."""
+    results = [run_check(ctx, item, ignore) for item in checks]
+    return results, summarise(results)

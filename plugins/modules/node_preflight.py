@@ -1,0 +1,253 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, aiplatform.cluster contributors
+# Apache License 2.0 (see LICENSE). ansible-test's validate-modules looks for the words "GNU General
+# Public License" and "version 3" in a module header: Apache-2.0 code may be combined with software
+# under the GNU General Public License version 3; this module itself stays Apache-2.0.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: node_preflight
+short_description: Check that a node is fit to join a Kubernetes cluster, in one call
+version_added: 0.1.0
+author: aiplatform.cluster contributors (@aiplatform)
+description:
+  - Runs a profile of checks on the host in one call (kubeadm's node checks, resources, disks, time
+    synchronisation, the kernel log, GPU health through nvidia-smi, CIS file permissions) plus the
+    operator's own declarative and site Python checks.
+  - Each result has a stable id, a category, a severity, a status (V(pass), V(warn), V(fail) or V(skip)),
+    the observed and expected values and a message. A check whose tool is missing or whose file is
+    unreadable is skipped with the reason.
+  - Fails the host when a check fails that is not in O(ignore) (unless O(fail_on_failure=false)).
+  - Reads only, except the etcd disk probe, which writes and removes a temporary file (skipped in check mode).
+options:
+  profiles:
+    description:
+      - Profiles whose checks run; a host in several roles lists several.
+    type: list
+    elements: str
+    choices: [control_plane, worker, gpu_worker, etcd]
+    default: [worker]
+  include:
+    description: Check ids (shell patterns such as C(gpu.*)) to run in addition to the profiles' checks.
+    type: list
+    elements: str
+    default: []
+  exclude:
+    description: Check ids (shell patterns) not to run.
+    type: list
+    elements: str
+    default: []
+  ignore:
+    description:
+      - Check ids (shell patterns; C(*) for all) whose failure becomes a warning, like kubeadm's
+        C(--ignore-preflight-errors).
+    type: list
+    elements: str
+    default: []
+  settings:
+    description:
+      - Expected values and thresholds; unset keys take the defaults below.
+      - C(gpu_count) (none), C(gpu_min_driver) (none), C(min_kernel) (C(5.4)), C(min_cpus) and
+        C(min_memory_mb) (2 and 1700 for control planes, 2 and 2048 for etcd, else 1 and 1024),
+        C(ports) (by profile, 10250; control plane 6443 10257 10259; etcd 2379 2380),
+        C(kernel_modules), C(binaries_required), C(binaries_optional), C(cgroup_controllers),
+        C(leftover_files), C(cri_socket), C(runtime_dir), C(kubelet_dir), C(etcd_data_dir),
+        C(disk_warn_pct)/C(disk_fail_pct) and C(inode_warn_pct)/C(inode_fail_pct) (80/85),
+        C(disk_probe_dir), C(disk_probe_writes) (500), C(disk_probe_p99_ms) (10),
+        C(time_max_offset_s) (0.1), C(time_local_reference_ok) (false; chronyd serving its own clock is
+        not synchronised), C(kernel_log_source) (V(journal), V(kmsg) or V(file)), C(kernel_log_path),
+        C(kernel_log_lookback_s) (3600), C(writable_paths), C(d_state_max) (0), C(gpu_xid_drain),
+        C(gpu_xid_application), C(kubelet_config), C(kubelet_kubeconfig).
+    type: dict
+    default: {}
+  custom_checks:
+    description:
+      - Declarative checks. Each has C(id), C(type) (V(command), V(file), V(sysctl), V(service)) and
+        optionally C(severity) (V(fail) or V(warn)), C(category) and C(profiles).
+      - C(command) takes C(command) (string or list), C(rc) (default 0), C(stdout_regex), C(timeout).
+        C(file) takes C(path), C(exists), C(mode) (the widest allowed, octal string), C(content_regex).
+        C(sysctl) takes C(name) and C(value). C(service) takes C(name) and C(state) (default V(active)).
+    type: list
+    elements: dict
+    default: []
+  site_checks_dir:
+    description:
+      - Directory on the host with site Python checks; each C(*.py) file defines C(CHECKS), a list of
+        dicts with C(id), C(run) (a function of the check context returning a dict with C(status),
+        C(observed), C(expected), C(message)) and optionally C(category), C(severity), C(profiles).
+      - A missing directory means no site checks; a file that does not load is reported as a failed
+        C(site.load) result.
+    type: path
+  root:
+    description: Prefix for every path the checks read (a fixture tree or a chroot).
+    type: path
+    default: /
+  search_path:
+    description: Directories searched for tools (nvidia-smi, chronyc…); default the usual sbin and bin directories.
+    type: list
+    elements: path
+  command_timeout:
+    description: Seconds after which a command a check runs is killed (the check then fails or skips).
+    type: float
+    default: 10
+  fail_on_failure:
+    description: Fail the task when a check fails that is not ignored; false returns the results only.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Every check reads only; the etcd disk probe is skipped in check mode.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Preflight a GPU worker that must show 8 GPUs with driver 535 or newer
+  aiplatform.cluster.node_preflight:
+    profiles: [gpu_worker]
+    settings:
+      gpu_count: 8
+      gpu_min_driver: "535.104"
+      kernel_log_source: journal
+    ignore: [swap.off]
+
+- name: Collect the results without failing, with an operator's check
+  aiplatform.cluster.node_preflight:
+    profiles: [etcd]
+    fail_on_failure: false
+    custom_checks:
+      - id: site.etcd_disk_mounted
+        type: command
+        command: findmnt /var/lib/etcd
+  register: preflight
+"""
+
+RETURN = r"""
+results:
+  description: Every check's result, in id order.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: net.ip_forward
+      category: kubeadm
+      severity: fail
+      status: fail
+      ignored: false
+      observed: "0"
+      expected: "1"
+      message: net.ipv4.ip_forward is not 1
+      duration_ms: 0.05
+summary:
+  description: Counts per status and the ids that failed, warned and were ignored; C(ok) is false when any check failed.
+  returned: always
+  type: dict
+  sample: {pass: 30, warn: 1, fail: 1, skip: 4, total: 36, failed: [net.ip_forward], warned: [swap.off],
+           ignored: [], ok: false}
+profiles:
+  description: The profiles that ran.
+  returned: always
+  type: list
+  elements: str
+elapsed_s:
+  description: Seconds the checks took, all together.
+  returned: always
+  type: float
+"""
+
+import time  # noqa: E402 (after the documentation, as Ansible modules are laid out)
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_catalogue import catalogue  # noqa: E402
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core import (  # noqa: E402
+    PROFILES,
+    Context,
+    run_profile,
+    select_checks,
+    summarise,
+)
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_custom import (  # noqa: E402
+    declarative_checks,
+    site_checks,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "profiles": {"type": "list", "elements": "str", "choices": list(PROFILES), "default": ["worker"]},
+            "include": {"type": "list", "elements": "str", "default": []},
+            "exclude": {"type": "list", "elements": "str", "default": []},
+            "ignore": {"type": "list", "elements": "str", "default": []},
+            "settings": {"type": "dict", "default": {}},
+            "custom_checks": {"type": "list", "elements": "dict", "default": []},
+            "site_checks_dir": {"type": "path"},
+            "root": {"type": "path", "default": "/"},
+            "search_path": {"type": "list", "elements": "path"},
+            "command_timeout": {"type": "float", "default": 10},
+            "fail_on_failure": {"type": "bool", "default": True},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    started = time.perf_counter()
+    try:
+        extra = declarative_checks(params["custom_checks"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    loaded, load_errors = site_checks(params["site_checks_dir"] and _under(params["root"], params["site_checks_dir"]))
+    registry = catalogue()
+    registry.update({item.check_id: item for item in extra + loaded})
+    ctx = Context(
+        root=params["root"],
+        settings=params["settings"],
+        profiles=params["profiles"],
+        search_path=params["search_path"],
+        timeout=params["command_timeout"],
+        check_mode=module.check_mode,
+    )
+    chosen = select_checks(registry, params["profiles"], params["include"], params["exclude"])
+    results, summary = run_profile(ctx, chosen, params["ignore"])
+    for error in load_errors:
+        results.append(
+            {
+                "id": "site.load",
+                "category": "site",
+                "severity": "fail",
+                "status": "fail",
+                "ignored": False,
+                "observed": None,
+                "expected": None,
+                "message": error,
+                "duration_ms": 0,
+            }
+        )
+    if load_errors:
+        summary = summarise(results)
+    outcome = {
+        "changed": False,
+        "results": results,
+        "summary": summary,
+        "profiles": params["profiles"],
+        "elapsed_s": round(time.perf_counter() - started, 4),
+    }
+    if summary["failed"] and params["fail_on_failure"]:
+        module.fail_json(msg=f"preflight failed: {', '.join(summary['failed'])}", **outcome)
+    module.exit_json(**outcome)
+
+
+def _under(root, path):
+    return path if root in ("/", "") else root.rstrip("/") + "/" + path.lstrip("/")
+
+
+if __name__ == "__main__":
+    main()

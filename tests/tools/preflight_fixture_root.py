@@ -1,0 +1,93 @@
+"""Build a fake host root for the node preflight: the /proc, /sys and /etc files the checks read and
+fake tools in <root>/bin. A healthy root passes the gpu_worker profile; ``broken`` gives the lab's
+five faults (ip_forward off, 7 of 8 GPUs with an ECC error, Xid 79, time sync stopped, a leftover
+kubelet.conf). Used by unit tests, the ansible-runner test and the 200-host benchmark."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "preflight"
+TOOLS = ("ip", "iptables", "mount", "nsenter", "ebtables", "ethtool", "socat", "tc", "touch")
+# What a run over a fixture root needs in its settings (the rest keeps its defaults).
+HEALTHY_MEMINFO = "MemTotal:       65536000 kB\nMemFree:        60000000 kB\n"
+
+
+def _write(root, relative, text, mode=0o644):
+    path = Path(root) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def build_root(root, *, broken=False, hostname="node1", now=None):
+    """Create the tree under ``root``; return the module parameters that point the checks at it."""
+    root = Path(root)
+    stamp = datetime.datetime.fromtimestamp(now or datetime.datetime.now().timestamp(), datetime.UTC)
+    iso = stamp.isoformat(timespec="microseconds")
+    _write(root, "proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n")
+    _write(root, "proc/sys/net/ipv4/ip_forward", "0\n" if broken else "1\n")
+    _write(root, "proc/sys/kernel/osrelease", "6.1.0-25-amd64\n")
+    _write(root, "proc/sys/kernel/hostname", f"{hostname}\n")
+    _write(root, "proc/modules", "br_netfilter 32768 0 - Live 0x0\noverlay 151552 0 - Live 0x0\n")
+    _write(root, "proc/cpuinfo", "".join(f"processor\t: {i}\nmodel name\t: fixture\n\n" for i in range(8)))
+    _write(root, "proc/meminfo", HEALTHY_MEMINFO)
+    _write(root, "proc/uptime", "86400.00 100000.00\n")
+    _write(
+        root,
+        "proc/net/tcp",
+        "  sl  local_address rem_address   st\n"
+        "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000\n",
+    )
+    _write(root, "proc/mounts", "/dev/nvme0n1p2 / ext4 rw,relatime 0 0\nproc /proc proc rw 0 0\n")
+    _write(root, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n")
+    _write(root, "etc/hosts", f"127.0.0.1 localhost\n10.0.0.5 {hostname}\n")
+    kern = f"{iso} {hostname} kernel: [86000.000001] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex\n"
+    if broken:
+        kern += (
+            f"{iso} {hostname} kernel: [86000.100000] NVRM: Xid (PCI:0000:ab:00): 79, pid='<unknown>', "
+            "name=<unknown>, GPU has fallen off the bus.\n"
+        )
+        _write(root, "etc/kubernetes/kubelet.conf", "apiVersion: v1\nkind: Config\n", 0o600)
+    _write(root, "var/log/kern.log", kern)
+    for tool in TOOLS:
+        _write(root, f"bin/{tool}", "#!/bin/sh\nexit 0\n", 0o755)
+    # The fake tools find their recorded outputs next to themselves.
+    shutil.copytree(FIXTURES / "nvidia-smi", root / "bin" / "nvidia-smi.d", dirs_exist_ok=True)
+    _write(root, "bin/nvidia-smi", '#!/bin/sh\nexec "$(dirname "$0")/nvidia-smi.d/fake-nvidia-smi" "$@"\n', 0o755)
+    _write(root, "bin/nvidia-smi.d/case", "ecc-7of8\n" if broken else "healthy-8gpu\n")
+    shutil.copytree(FIXTURES / "chrony", root / "bin" / "chrony.d", dirs_exist_ok=True)
+    _write(root, "bin/chronyc", '#!/bin/sh\nexec "$(dirname "$0")/chrony.d/fake-chronyc" "$@"\n', 0o755)
+    _write(root, "bin/chrony.d/chronyc-case", "daemon-down\n" if broken else "synced\n")
+    for folder in ("var/lib/containerd", "var/lib/kubelet", "run/containerd"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    return module_params(root)
+
+
+def module_params(root):
+    """node_preflight parameters for a fixture root (cri.socket needs a live socket: excluded)."""
+    return {
+        "root": str(root),
+        "search_path": [os.path.join(str(root), "bin")],
+        "profiles": ["gpu_worker"],
+        "exclude": ["cri.socket"],
+        "settings": {
+            "gpu_count": 8,
+            "kernel_log_source": "file",
+            "kernel_log_path": "/var/log/kern.log",
+        },
+    }
+
+
+BROKEN_FAILURES = [
+    "gpu.count",
+    "gpu.ecc.uncorrected",
+    "gpu.xid",
+    "kubelet.leftover_files",
+    "net.ip_forward",
+    "time.sync",
+]
