@@ -84,9 +84,10 @@ def test_dfdaemon_config(host):
     assert config["storage"]["diskGCThresholdPercent"] == 80
 
 
-def _mirror_hits(registry):
-    log = registry.check_output("journalctl -u registry-mirror --no-pager -o cat")
-    return len(re.findall(r"GET /v2/lab/hello/manifests/1", log))
+def _hits(registry, unit):
+    """Requests for the test repository in a registry's access log (from the worker's address)."""
+    log = registry.check_output(f"journalctl -u {unit} --no-pager -o cat")
+    return len(re.findall(r'^10\.213\.87\.31 .*"(?:GET|HEAD) /v2/lab/hello/', log, re.MULTILINE))
 
 
 def _pull(host):
@@ -96,10 +97,12 @@ def _pull(host):
 
 
 def test_pull_goes_through_the_mirror(host, registry):
-    before = _mirror_hits(registry)
+    before = _hits(registry, "registry-mirror"), _hits(registry, "docker-registry")
     pulled = _pull(host)
     assert pulled.rc == 0, pulled.stderr
-    assert _mirror_hits(registry) > before
+    assert _hits(registry, "registry-mirror") > before[0]
+    # The worker itself never asked the origin: the mirror did (from its own address).
+    assert _hits(registry, "docker-registry") == before[1]
     assert IMAGE in host.check_output("ctr image ls -q")
 
 
@@ -107,8 +110,10 @@ def test_pull_falls_back_to_the_origin_when_the_mirror_is_down(host, registry):
     registry.run("systemctl stop registry-mirror")
     try:
         assert registry.run("timeout 2 bash -c 'exec 3<>/dev/tcp/registry/5001'").rc != 0
+        before = _hits(registry, "docker-registry")
         pulled = _pull(host)
         assert pulled.rc == 0, pulled.stderr
+        assert _hits(registry, "docker-registry") > before
         assert IMAGE in host.check_output("ctr image ls -q")
     finally:
         registry.run("systemctl start registry-mirror")
