@@ -84,10 +84,10 @@ def kubelet_reservations(cpu_cores, memory_mib, formula="gke", max_pods=110, sys
         else:
             memory_total = 255 if memory < 1024 else _progressive(memory, MEMORY_TIERS_MIB)
 
-    cpu_total = int(round(cpu_milli))
-    mem_total = int(round(memory_total))
-    system_cpu = int(round(cpu_total * system_fraction))
-    system_mem = int(round(mem_total * system_fraction))
+    cpu_total = round(cpu_milli)
+    mem_total = round(memory_total)
+    system_cpu = round(cpu_total * system_fraction)
+    system_mem = round(mem_total * system_fraction)
     return {
         "kube": {"cpu": f"{cpu_total - system_cpu}m", "memory": f"{mem_total - system_mem}Mi"},
         "system": {"cpu": f"{system_cpu}m", "memory": f"{system_mem}Mi"},
@@ -111,7 +111,7 @@ def cpu_milli(value):
     if not match:
         raise AnsibleFilterError(f"cpu_milli: {value!r} is not a CPU quantity like 250m or 2")
     number = float(match.group(1))
-    return int(round(number if match.group(2) else number * 1000))
+    return round(number if match.group(2) else number * 1000)
 
 
 def eviction_errors(thresholds):
