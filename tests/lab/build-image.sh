@@ -6,7 +6,8 @@ set -euo pipefail
 repo=${LAB_IMAGE_REPO:-localhost/aiplatform-lab}
 suite=bookworm
 mirror=${LAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-packages=systemd,systemd-sysv,python3,iproute2,procps,ca-certificates,dbus
+# python3-apt: ansible's apt module needs it and would otherwise install it on every host of every run.
+packages=systemd,systemd-sysv,python3,python3-apt,iproute2,procps,ca-certificates,dbus
 
 recipe_hash=$( { cat "$0"; echo "$suite $packages"; } | sha256sum | cut -c1-12)
 tag="$repo:$recipe_hash"
