@@ -35,6 +35,9 @@ chroot "$rootfs" systemctl mask getty@tty1.service console-getty.service systemd
 printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' \
   >"$rootfs/etc/apt/apt.conf.d/90aiplatform-lab"
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+# The emptied lists must not look fresh: ansible's apt module trusts the lists folder's mtime for
+# cache_valid_time and would skip the `apt-get update` that a host without lists needs.
+touch -d @0 "$rootfs"/var/lib/apt/lists
 
 tar -C "$rootfs" -c . | podman import \
   --change 'CMD ["/sbin/init"]' \
