@@ -39,6 +39,19 @@ def test_units_run(host):
         assert service.is_enabled, unit
 
 
+def test_containerd_came_from_the_release_archive(host, registry):
+    # The scenario installs by archive (molecule.yml): no Debian package, our unit, the archive's binaries.
+    assert not host.package("containerd").is_installed
+    assert host.file("/usr/local/bin/containerd").mode == 0o755
+    assert host.file("/usr/local/sbin/runc").mode == 0o755
+    assert "ExecStart=/usr/local/bin/containerd" in host.file("/etc/systemd/system/containerd.service").content_string
+    assert "1.6.20" in host.check_output("/usr/local/bin/containerd --version")
+    cached = host.file("/var/cache/aiplatform-cluster/containerd-1.6.20-linux-amd64.tar.gz")
+    published = registry.file("/srv/archives/containerd-1.6.20-linux-amd64.tar.gz.sha256sum").content_string.split()[0]
+    assert cached.mode == 0o600
+    assert cached.sha256sum == published
+
+
 def test_containerd_config(host):
     config = tomllib.loads(host.file("/etc/containerd/config.toml").content_string)
     assert config["version"] == 2
