@@ -5,22 +5,19 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 import testinfra
 
+# The broken lab host carries the same faults as the broken fixture root: one list of them.
+sys.path.insert(0, str(Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "tests" / "tools"))
+from preflight_fixture_root import BROKEN_FAILURES
+
 HEALTHY = "molecule-preflight-healthy"
 BROKEN = "molecule-preflight-broken"
-BROKEN_FAILURES = [
-    "gpu.count",
-    "gpu.ecc.uncorrected",
-    "gpu.xid",
-    "kubelet.leftover_files",
-    "net.ip_forward",
-    "time.sync",
-]
 LAB_IGNORED = ["binaries.required", "cgroup.controllers", "cri.socket", "kernel.modules"]
 OPERATOR_CHECKS = ["site.hosts_file", "site.hostname_set", "site.python3"]
 REPORTS = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "reports" / "preflight"
