@@ -12,6 +12,8 @@ COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/aiplatform/cluster
 SANITY_ROOT := $(CURDIR)/build/sanity/ansible_collections/aiplatform/cluster
 SANITY_VENV := $(CURDIR)/build/sanity-venv
 LAB_INVENTORY := inventories/lab
+# The controller's key to the lab hosts (mounted into each at start; see tests/lab/tasks/up.yml).
+LAB_SSH_KEY := $(CURDIR)/build/lab-ssh/id_ed25519
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 export PATH := $(BIN):$(PATH)
@@ -50,8 +52,12 @@ collection-link:
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
 # --- lab -----------------------------------------------------------------------------------------
-lab-image: host-packages ## Build the lab's base image (only when its recipe changed)
+lab-image: host-packages $(LAB_SSH_KEY) ## Build the lab's base image (only when its recipe changed)
 	@bash tests/lab/build-image.sh
+
+$(LAB_SSH_KEY):
+	@mkdir -p -m 0700 $(dir $@)
+	ssh-keygen -q -t ed25519 -N '' -C aiplatform-lab -f $@
 
 lab-up: deps lab-image ## Start the lab hosts (idempotent)
 	ansible-playbook -i $(LAB_INVENTORY) tests/lab/lab.yml -e lab_state=present

@@ -7,7 +7,9 @@ repo=${LAB_IMAGE_REPO:-localhost/aiplatform-lab}
 suite=bookworm
 mirror=${LAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # python3-apt: ansible's apt module needs it and would otherwise install it on every host of every run.
-packages=systemd,systemd-sysv,python3,python3-apt,iproute2,procps,ca-certificates,dbus
+# openssh-server: Ansible reaches the lab hosts over SSH with pipelining, one round trip a task (podman
+# exec costs four or five container execs a task, which made the suite several times slower).
+packages=systemd,systemd-sysv,python3,python3-apt,iproute2,procps,ca-certificates,dbus,openssh-server
 
 recipe_hash=$( { cat "$0"; echo "$suite $packages"; } | sha256sum | cut -c1-12)
 tag="$repo:$recipe_hash"
@@ -34,6 +36,15 @@ chroot "$rootfs" systemctl mask getty@tty1.service console-getty.service systemd
 # apt inside the lab hosts must not pull recommends: keeps converges fast and predictable.
 printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' \
   >"$rootfs/etc/apt/apt.conf.d/90aiplatform-lab"
+# The controller's key is mounted read-only at /etc/ssh/lab_authorized_keys when a host starts
+# (tests/lab/tasks/up.yml), so the image holds no key. Host keys are the image's: lab only.
+cat >"$rootfs/etc/ssh/sshd_config.d/aiplatform-lab.conf" <<'EOF'
+AuthorizedKeysFile /etc/ssh/lab_authorized_keys
+PasswordAuthentication no
+UseDNS no
+MaxSessions 64
+MaxStartups 64:30:128
+EOF
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
 # The emptied lists must not look fresh: ansible's apt module trusts the lists folder's mtime for
 # cache_valid_time and would skip the `apt-get update` that a host without lists needs.

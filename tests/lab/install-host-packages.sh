@@ -2,7 +2,7 @@
 # Install the Debian packages the lab and the tests need on the controller, if any are missing.
 set -euo pipefail
 
-packages=(podman runc debootstrap shellcheck rsync)
+packages=(podman runc debootstrap shellcheck rsync openssh-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -44,7 +44,8 @@ def test_lab_topology():
     hostvars = data["_meta"]["hostvars"]
     addresses = [hostvars[h]["lab_ip"] for h in sorted(members("all"))]
     assert len(set(addresses)) == 8, "lab addresses are unique"
-    assert all(hostvars[h]["ansible_connection"] == "containers.podman.podman" for h in hostvars)
+    assert {hostvars[h]["ansible_connection"] for h in hostvars} == {"ansible.builtin.ssh"}
+    assert all(hostvars[h]["ansible_host"] == "{{ lab_ip }}" for h in hostvars), "SSH to each host's address"
 
 
 def test_sample_is_production_shaped():
