@@ -27,7 +27,7 @@ MAKEFILE_ENV = {
 }
 
 
-def run(cmd, *, env=None, cwd=REPO, check=True, timeout=900):
+def run(cmd, *, env=None, cwd=REPO, check=True, timeout=1800):
     """Run a command, return the CompletedProcess; on failure show its output in the assertion."""
     merged = {**MAKEFILE_ENV, **os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", **(env or {})}
     merged["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{merged.get('PATH', '')}"

@@ -103,12 +103,17 @@ def test_built_collection_installs_and_runs_site_by_fqcn(tmp_path):
     run(["ansible-galaxy", "collection", "install", "--no-deps", "-p", str(installed), str(tarball)], env=env)
     assert (installed / "ansible_collections/aiplatform/cluster/MANIFEST.json").is_file()
 
+    # The lab was converged from the checkout just before: this second run of the same site, from the
+    # installed copy, is also the lab's idempotence proof.
     reports = tmp_path / "reports"
     result = run(
         ["ansible-playbook", "-i", "inventories/lab", "aiplatform.cluster.site", "-e", f"host_report_dir={reports}"],
         env=env,
     )
-    assert all(c["failed"] == 0 for c in recap(result.stdout).values())
+    counts = recap(result.stdout)
+    assert set(counts) >= set(LAB_HOSTS)
+    assert all(c["failed"] == 0 and c["unreachable"] == 0 for c in counts.values())
+    assert {host: counts[host]["changed"] for host in LAB_HOSTS} == dict.fromkeys(LAB_HOSTS, 0)
     report = json.loads((reports / "hosts.json").read_text())
     assert report["groups"] == EXPECTED_GROUPS
 
