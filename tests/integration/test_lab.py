@@ -8,6 +8,7 @@ runs from the checkout and from the built collection, and the lab is removed wit
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 
 import pytest
@@ -17,6 +18,9 @@ pytestmark = pytest.mark.lab
 
 LAB_HOSTS = ["cp1", "cp2", "cp3", "ev1", "ev2", "ev3", "gpu1", "gpu2"]
 LAB_NETWORK = "aiplatform-lab"
+# Both site runs write their host report here: the second run (by FQCN) must find nothing to change,
+# the controller-side report included.
+LAB_REPORTS = REPO / "build" / "lab-reports"
 EXPECTED_GROUPS = {"etcd_main": 3, "etcd_events": 3, "kube_control_plane": 3, "kube_node": 2, "gpu": 2}
 
 
@@ -47,18 +51,19 @@ def test_second_lab_up_changes_nothing():
     assert {c["Id"] for c in lab_containers()} == before, "lab-up recreated containers"
 
 
-def test_site_playbook_from_the_checkout_reports_every_host(tmp_path):
+def test_site_playbook_from_the_checkout_reports_every_host():
+    shutil.rmtree(LAB_REPORTS, ignore_errors=True)
     result = run(
-        ["ansible-playbook", "-i", "inventories/lab", "playbooks/site.yml", "-e", f"host_report_dir={tmp_path}"]
+        ["ansible-playbook", "-i", "inventories/lab", "playbooks/site.yml", "-e", f"host_report_dir={LAB_REPORTS}"]
     )
     assert all(c["failed"] == 0 and c["unreachable"] == 0 for c in recap(result.stdout).values())
-    report = json.loads((tmp_path / "hosts.json").read_text())
+    report = json.loads((LAB_REPORTS / "hosts.json").read_text())
     assert sorted(h["host"] for h in report["hosts"]) == LAB_HOSTS
     assert report["groups"] == EXPECTED_GROUPS
     by_host = {h["host"]: h for h in report["hosts"]}
     assert by_host["gpu2"]["groups"] == ["kube_node", "gpu"]
     assert by_host["ev1"]["address"] == "10.213.77.21"
-    assert (tmp_path / "hosts.md").read_text().count("| gpu") == 2
+    assert (LAB_REPORTS / "hosts.md").read_text().count("| gpu") == 2
 
 
 @pytest.mark.parametrize(
@@ -105,16 +110,22 @@ def test_built_collection_installs_and_runs_site_by_fqcn(tmp_path):
 
     # The lab was converged from the checkout just before: this second run of the same site, from the
     # installed copy, is also the lab's idempotence proof.
-    reports = tmp_path / "reports"
     result = run(
-        ["ansible-playbook", "-i", "inventories/lab", "aiplatform.cluster.site", "-e", f"host_report_dir={reports}"],
+        [
+            "ansible-playbook",
+            "-i",
+            "inventories/lab",
+            "aiplatform.cluster.site",
+            "-e",
+            f"host_report_dir={LAB_REPORTS}",
+        ],
         env=env,
     )
     counts = recap(result.stdout)
     assert set(counts) >= set(LAB_HOSTS)
     assert all(c["failed"] == 0 and c["unreachable"] == 0 for c in counts.values())
     assert {host: counts[host]["changed"] for host in LAB_HOSTS} == dict.fromkeys(LAB_HOSTS, 0)
-    report = json.loads((reports / "hosts.json").read_text())
+    report = json.loads((LAB_REPORTS / "hosts.json").read_text())
     assert report["groups"] == EXPECTED_GROUPS
 
 

@@ -45,7 +45,9 @@ def test_lab_topology():
     addresses = [hostvars[h]["lab_ip"] for h in sorted(members("all"))]
     assert len(set(addresses)) == 8, "lab addresses are unique"
     assert {hostvars[h]["ansible_connection"] for h in hostvars} == {"ansible.builtin.ssh"}
-    assert all(hostvars[h]["ansible_host"] == "{{ lab_ip | default(inventory_hostname) }}" for h in hostvars), "SSH to each host's address"
+    assert all(hostvars[h]["ansible_host"] == "{{ lab_ip | default(inventory_hostname) }}" for h in hostvars), (
+        "SSH to each host's address"
+    )
 
 
 def test_sample_is_production_shaped():
