@@ -214,8 +214,6 @@ def kube_apiserver_problems(settings):
     _check_choices(settings, errors)
     _check_limits(settings, errors)
     _check_hardening(settings, errors)
-    if settings.get("goaway_chance") and not settings.get("control_plane_endpoint"):
-        warnings.append("kube_apiserver_goaway_chance is left out: no kube_apiserver_control_plane_endpoint (balancer)")
     return {"errors": errors, "warnings": warnings}
 
 
