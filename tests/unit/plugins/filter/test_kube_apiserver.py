@@ -279,3 +279,18 @@ def test_development_profile_only_warns_below_three_replicas():
     result = kube_apiserver_problems(settings(profile="development", control_plane_hosts=["cp1"]))
     assert result["errors"] == []
     assert any("kube_apiserver_group" in w for w in result["warnings"])
+
+
+def test_default_audit_policy_validates_and_keeps_secrets_at_metadata():
+    policy = {
+        "apiVersion": "audit.k8s.io/v1",
+        "kind": "Policy",
+        "omitStages": ["RequestReceived"],
+        "rules": DEFAULTS["kube_apiserver_audit_policy_rules"],
+    }
+    assert kube_schemas.validate(policy, DEFAULTS["kube_apiserver_kubernetes_version"]) == "schema"
+    first_secret_rule = next(
+        r for r in policy["rules"] if any("secrets" in g.get("resources", []) for g in r.get("resources", []))
+    )
+    assert first_secret_rule["level"] == "Metadata"
+    assert policy["rules"][-1] == {"level": "Metadata"}
