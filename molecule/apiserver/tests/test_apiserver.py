@@ -70,8 +70,22 @@ def mode(host):
     return variables(host).get("kube_apiserver_mode", DEFAULTS["kube_apiserver_mode"])
 
 
+_CONTENT = {}
+
+
 def documents(host, path):
-    return [d for d in yaml.safe_load_all(host.file(path).content_string) if d is not None]
+    """The YAML documents of a file on the host (read once per host and path)."""
+    key = (host.inventory_name, path)
+    if key not in _CONTENT:
+        _CONTENT[key] = host.file(path).content_string
+    return [d for d in yaml.safe_load_all(_CONTENT[key]) if d is not None]
+
+
+def stat(host, paths):
+    """path -> (octal mode, owner, group, type) in one command; missing paths are left out."""
+    quoted = " ".join(shlex.quote(p) for p in paths)
+    lines = host.run(f"stat -c '%n|%a|%U|%G|%F' {quoted} 2>/dev/null").stdout.splitlines()
+    return {n: (int(mode, 8), user, group, kind) for n, mode, user, group, kind in (line.split("|") for line in lines)}
 
 
 def rendered_flags(host):
@@ -96,16 +110,13 @@ def apf_files():
 
 def test_files_are_rendered_0600_root_and_only_for_the_host_mode(host):
     own, other = (KUBEADM_FILES, STATIC_POD_FILES) if mode(host) == "kubeadm" else (STATIC_POD_FILES, KUBEADM_FILES)
+    found = stat(host, COMMON_FILES + own + apf_files() + DIRECTORIES + other)
     for path in COMMON_FILES + own + apf_files():
-        file = host.file(path)
-        assert file.is_file, path
-        assert (file.mode, file.user, file.group) == (0o600, "root", "root"), path
+        assert found.get(path) == (0o600, "root", "root", "regular file"), path
     for path in DIRECTORIES:
-        directory = host.file(path)
-        assert directory.is_directory, path
-        assert (directory.mode, directory.user, directory.group) == (0o700, "root", "root"), path
+        assert found.get(path) == (0o700, "root", "root", "directory"), path
     for path in other:
-        assert not host.file(path).exists, path
+        assert path not in found, path
 
 
 def test_etcd_servers_are_the_main_members_and_the_override_exactly_the_events_members(host):
@@ -149,9 +160,7 @@ def test_every_rendered_object_validates(host):
     version = DEFAULTS["kube_apiserver_kubernetes_version"]
     paths = [p for p in COMMON_FILES + KUBEADM_FILES[:1] + STATIC_POD_FILES + apf_files() if p.endswith(".yaml")]
     checked = {}
-    for path in paths:
-        if not host.file(path).exists:
-            continue
+    for path in stat(host, paths):
         for document in documents(host, path):
             checked[f"{path}:{document['kind']}"] = kube_schemas.validate(document, version)
     kinds = {key.rsplit(":", 1)[1] for key in checked}
