@@ -1,0 +1,411 @@
+# Copyright: (c) 2026, aiplatform.cluster contributors
+# Apache License 2.0 (see LICENSE)
+"""Filters for the kube_apiserver role: etcd override strings, limits by tier, flags, kubeadm and static pod
+objects, input checks (pure functions)."""
+
+from __future__ import annotations
+
+import numbers
+import re
+
+from ansible.errors import AnsibleFilterError
+
+# Sizing by the number of nodes the cluster is planned for. Inflight limits: upstream defaults (400/200)
+# for small clusters; the sum is the concurrency APF shares out, so it grows with the clients.
+TIERS = {
+    "small": {"max_requests_inflight": 400, "max_mutating_requests_inflight": 200, "cpu": "1", "memory": "2Gi"},
+    "medium": {"max_requests_inflight": 1000, "max_mutating_requests_inflight": 500, "cpu": "4", "memory": "16Gi"},
+    "large": {"max_requests_inflight": 2000, "max_mutating_requests_inflight": 1000, "cpu": "8", "memory": "32Gi"},
+    "xlarge": {"max_requests_inflight": 3000, "max_mutating_requests_inflight": 1000, "cpu": "16", "memory": "64Gi"},
+}
+MODES = ("kubeadm", "static_pod")
+PROFILES = ("production", "development")
+# CIS 1.2 (encryption at rest): aescbc, kms or secretbox. kms needs a KMS plugin this role does not set up.
+ENCRYPTION_PROVIDERS = ("aescbc", "secretbox")
+MAX_GOAWAY_CHANCE = 0.02
+RATE_LIMIT_TYPES = ("Server", "Namespace", "User", "SourceAndObject")
+# CIS 1.2: the ECDHE AEAD suites (TLS 1.3 suites are not configurable in Go and always on).
+CIS_CIPHER_SUITES = (
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+)
+# CIS audit log rotation minimums.
+AUDIT_MINIMUMS = {"audit_log_maxage": 30, "audit_log_maxbackup": 10, "audit_log_maxsize": 100}
+# Flags the role sets for hardening or wiring: kube_apiserver_extra_args may not override them.
+CONTROLLED_FLAGS = (
+    "anonymous-auth",
+    "authorization-mode",
+    "enable-admission-plugins",
+    "disable-admission-plugins",
+    "admission-control-config-file",
+    "profiling",
+    "audit-policy-file",
+    "audit-log-path",
+    "audit-log-maxage",
+    "audit-log-maxbackup",
+    "audit-log-maxsize",
+    "encryption-provider-config",
+    "tls-cipher-suites",
+    "tls-min-version",
+    "service-account-lookup",
+    "token-auth-file",
+    "etcd-servers",
+    "etcd-servers-overrides",
+    "etcd-cafile",
+    "etcd-certfile",
+    "etcd-keyfile",
+    "max-requests-inflight",
+    "max-mutating-requests-inflight",
+    "goaway-chance",
+)
+# Flags that kubeadm takes from etcd.external or InitConfiguration/JoinConfiguration, not from extraArgs.
+KUBEADM_OWN_FLAGS = ("etcd-servers", "etcd-cafile", "etcd-certfile", "etcd-keyfile", "advertise-address", "secure-port")
+_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$")
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def kube_apiserver_etcd_overrides(resources, servers):
+    """``--etcd-servers-overrides``: ``group/resource#s1;s2`` for each of ``resources``, joined by commas.
+
+    A core resource is ``/events`` (``events`` gives the same); ``servers`` are client URLs of the cluster.
+    """
+    servers = [str(s) for s in servers or []]
+    if not servers:
+        raise AnsibleFilterError(f"kube_apiserver_etcd_overrides: no servers for {list(resources or [])}")
+    parts = []
+    for entry in resources or []:
+        resource = str(entry).strip()
+        if not resource or resource.endswith("/"):
+            raise AnsibleFilterError(f"kube_apiserver_etcd_overrides: {resource!r} is not group/resource")
+        parts.append(f"{resource if '/' in resource else '/' + resource}#{';'.join(servers)}")
+    return ",".join(parts)
+
+
+def kube_apiserver_limits(tier, max_requests_inflight=None, max_mutating_requests_inflight=None):
+    """The inflight limits and pod resource requests of ``tier``, with explicit limits taking precedence."""
+    if tier not in TIERS:
+        raise AnsibleFilterError(f"kube_apiserver_cluster_tier must be one of {', '.join(TIERS)} (got {tier!r})")
+    limits = dict(TIERS[tier])
+    if max_requests_inflight is not None:
+        limits["max_requests_inflight"] = max_requests_inflight
+    if max_mutating_requests_inflight is not None:
+        limits["max_mutating_requests_inflight"] = max_mutating_requests_inflight
+    return limits
+
+
+def _limits(settings):
+    return kube_apiserver_limits(
+        settings["cluster_tier"], settings.get("max_requests_inflight"), settings.get("max_mutating_requests_inflight")
+    )
+
+
+def _check_inflight(settings, errors):
+    for key in ("max_requests_inflight", "max_mutating_requests_inflight"):
+        value = settings.get(key)
+        if value is not None and (not _is_int(value) or value <= 0):
+            errors.append(
+                f"kube_apiserver_{key} must be a positive integer, or null for the tier's value (got {value!r})"
+            )
+
+
+def _check_etcd(settings, errors):
+    if not settings.get("etcd_main_endpoints"):
+        errors.append(
+            "kube_apiserver_etcd_main_cluster: no endpoints for the main etcd cluster "
+            f"{settings.get('etcd_main_cluster')!r} (its group has no members, or its facts were not read: "
+            "run tasks_from etcd_facts on the etcd hosts first, as playbooks/kube_apiserver.yml does)"
+        )
+    if settings.get("etcd_events_override") and not settings.get("etcd_events_endpoints"):
+        errors.append(
+            "kube_apiserver_etcd_events_override is on but the events etcd cluster "
+            f"{settings.get('etcd_events_cluster')!r} has no members (add hosts to its group or turn the override off)"
+        )
+
+
+def _check_replicas(settings, errors, warnings):
+    hosts = settings.get("control_plane_hosts") or []
+    if not hosts:
+        errors.append(
+            f"kube_apiserver_group: group {settings.get('group')!r} has no hosts (the control plane needs at least one)"
+        )
+    elif len(hosts) < 3:
+        message = (
+            f"kube_apiserver_group: {len(hosts)} replica(s) in {settings.get('group')!r}; "
+            "at least 3 keep the API available through a failure"
+        )
+        if settings.get("profile") == "production":
+            errors.append(message + " (required by kube_apiserver_profile production)")
+        else:
+            warnings.append(message)
+
+
+def _check_choices(settings, errors):
+    choices = (
+        ("mode", MODES),
+        ("profile", PROFILES),
+        ("cluster_tier", tuple(TIERS)),
+        ("encryption_provider", ENCRYPTION_PROVIDERS),
+    )
+    for key, allowed in choices:
+        if settings.get(key) not in allowed:
+            why = " (CIS 1.2 allows aescbc, kms or secretbox; this role sets up no KMS)" if "encrypt" in key else ""
+            errors.append(f"kube_apiserver_{key} must be one of {', '.join(allowed)} (got {settings.get(key)!r}){why}")
+
+
+def _check_limits(settings, errors):
+    goaway = settings.get("goaway_chance")
+    if not _is_number(goaway) or not 0 <= goaway <= MAX_GOAWAY_CHANCE:
+        errors.append(f"kube_apiserver_goaway_chance must be a number from 0 to {MAX_GOAWAY_CHANCE} (got {goaway!r})")
+    for key in ("event_ttl", "request_timeout"):
+        if not _DURATION.match(str(settings.get(key, ""))):
+            errors.append(f"kube_apiserver_{key} must be a duration such as 1h or 60s (got {settings.get(key)!r})")
+
+
+def _check_hardening(settings, errors):
+    for key, minimum in AUDIT_MINIMUMS.items():
+        value = settings.get(key)
+        if not _is_int(value) or value < minimum:
+            errors.append(f"kube_apiserver_{key} must be an integer of at least {minimum} (CIS 1.2; got {value!r})")
+    suites = settings.get("tls_cipher_suites")
+    if not isinstance(suites, list) or not suites:
+        errors.append("kube_apiserver_tls_cipher_suites must be a non-empty list")
+    else:
+        outside = [s for s in suites if s not in CIS_CIPHER_SUITES]
+        if outside:
+            errors.append(
+                f"kube_apiserver_tls_cipher_suites: {outside} are not in the CIS 1.2 set {list(CIS_CIPHER_SUITES)}"
+            )
+    controlled = sorted(set(settings.get("extra_args") or {}) & set(CONTROLLED_FLAGS))
+    if controlled:
+        errors.append(
+            f"kube_apiserver_extra_args must not set {controlled}: the role sets them (use its variables instead)"
+        )
+    for index, limit in enumerate(settings.get("event_rate_limits") or []):
+        if not isinstance(limit, dict) or limit.get("type") not in RATE_LIMIT_TYPES:
+            errors.append(f"kube_apiserver_event_rate_limits[{index}].type must be one of {RATE_LIMIT_TYPES}")
+        elif not all(_is_int(limit.get(k)) and limit.get(k) > 0 for k in ("qps", "burst")):
+            errors.append(f"kube_apiserver_event_rate_limits[{index}] needs positive integers qps and burst")
+
+
+def kube_apiserver_problems(settings):
+    """Check the role's inputs (``settings``, keys are the variable names without ``kube_apiserver_``).
+
+    Extra keys: ``control_plane_hosts`` (the group's hosts), ``etcd_main_endpoints`` and
+    ``etcd_events_endpoints`` (client URLs). Returns ``{"errors": [...], "warnings": [...]}``; every message
+    names the variable at fault.
+    """
+    errors, warnings = [], []
+    _check_replicas(settings, errors, warnings)
+    _check_etcd(settings, errors)
+    _check_inflight(settings, errors)
+    _check_choices(settings, errors)
+    _check_limits(settings, errors)
+    _check_hardening(settings, errors)
+    return {"errors": errors, "warnings": warnings}
+
+
+def kube_apiserver_flags(settings):
+    """Every kube-apiserver flag (name without dashes -> string value) from the role's settings.
+
+    ``settings`` carries the role variables (without the prefix) plus ``replicas``, ``etcd_main_endpoints``,
+    ``etcd_overrides`` (the string of :func:`kube_apiserver_etcd_overrides`) and the etcd client file paths.
+    """
+    pki = settings["pki_dir"].rstrip("/")
+    conf = settings["config_dir"].rstrip("/")
+    limits = _limits(settings)
+    plugins = ["NodeRestriction"] + (["EventRateLimit"] if settings.get("event_rate_limits") else [])
+    plugins += [p for p in settings.get("admission_plugins") or [] if p not in plugins]
+    flags = {
+        "advertise-address": settings["advertise_address"],
+        "secure-port": str(settings["secure_port"]),
+        "bind-address": settings["bind_address"],
+        "allow-privileged": "true",
+        "anonymous-auth": "false",
+        "authorization-mode": "Node,RBAC",
+        "enable-admission-plugins": ",".join(plugins),
+        "enable-bootstrap-token-auth": "true",
+        "profiling": "false",
+        "client-ca-file": f"{pki}/ca.crt",
+        "tls-cert-file": f"{pki}/apiserver.crt",
+        "tls-private-key-file": f"{pki}/apiserver.key",
+        "tls-min-version": "VersionTLS12",
+        "tls-cipher-suites": ",".join(settings["tls_cipher_suites"]),
+        "kubelet-client-certificate": f"{pki}/apiserver-kubelet-client.crt",
+        "kubelet-client-key": f"{pki}/apiserver-kubelet-client.key",
+        "kubelet-certificate-authority": f"{pki}/ca.crt",
+        "kubelet-preferred-address-types": "InternalIP,ExternalIP,Hostname",
+        "proxy-client-cert-file": f"{pki}/front-proxy-client.crt",
+        "proxy-client-key-file": f"{pki}/front-proxy-client.key",
+        "requestheader-client-ca-file": f"{pki}/front-proxy-ca.crt",
+        "requestheader-allowed-names": "front-proxy-client",
+        "requestheader-extra-headers-prefix": "X-Remote-Extra-",
+        "requestheader-group-headers": "X-Remote-Group",
+        "requestheader-username-headers": "X-Remote-User",
+        "service-account-lookup": "true",
+        "service-account-key-file": f"{pki}/sa.pub",
+        "service-account-signing-key-file": f"{pki}/sa.key",
+        "service-account-issuer": settings["service_account_issuer"],
+        "service-cluster-ip-range": settings["service_cidr"],
+        "etcd-servers": ",".join(settings["etcd_main_endpoints"]),
+        "etcd-cafile": settings["etcd_ca_file"],
+        "etcd-certfile": settings["etcd_cert_file"],
+        "etcd-keyfile": settings["etcd_key_file"],
+        "audit-policy-file": f"{conf}/audit-policy.yaml",
+        "audit-log-path": settings["audit_log_path"],
+        "audit-log-maxage": str(settings["audit_log_maxage"]),
+        "audit-log-maxbackup": str(settings["audit_log_maxbackup"]),
+        "audit-log-maxsize": str(settings["audit_log_maxsize"]),
+        "encryption-provider-config": f"{conf}/encryption-config.yaml",
+        "max-requests-inflight": str(limits["max_requests_inflight"]),
+        "max-mutating-requests-inflight": str(limits["max_mutating_requests_inflight"]),
+        "event-ttl": str(settings["event_ttl"]),
+        "request-timeout": str(settings["request_timeout"]),
+        "enable-priority-and-fairness": "true",
+    }
+    if settings.get("etcd_overrides"):
+        flags["etcd-servers-overrides"] = settings["etcd_overrides"]
+    if settings.get("event_rate_limits"):
+        flags["admission-control-config-file"] = f"{conf}/admission-config.yaml"
+    # GOAWAY rebalances long-lived HTTP/2 connections: only useful with several replicas behind a balancer.
+    if settings.get("goaway_chance") and settings.get("replicas", 1) > 1 and settings.get("control_plane_endpoint"):
+        flags["goaway-chance"] = str(settings["goaway_chance"])
+    flags.update({str(k): str(v) for k, v in (settings.get("extra_args") or {}).items()})
+    return flags
+
+
+def _volumes(settings):
+    """hostPath mounts the apiserver needs beyond kubeadm's own (config dir, audit log dir)."""
+    audit_dir = settings["audit_log_path"].rsplit("/", 1)[0]
+    return [
+        {"name": "apiserver-config", "hostPath": settings["config_dir"], "mountPath": settings["config_dir"],
+         "readOnly": True, "pathType": "Directory"},
+        {"name": "audit-log", "hostPath": audit_dir, "mountPath": audit_dir, "readOnly": False,
+         "pathType": "DirectoryOrCreate"},
+    ]  # fmt: skip
+
+
+def kube_apiserver_kubeadm_config(flags, settings):
+    """kubeadm ``ClusterConfiguration`` (v1beta4): etcd.external from the etcd flags, the rest as extraArgs."""
+    config = {
+        "apiVersion": "kubeadm.k8s.io/v1beta4",
+        "kind": "ClusterConfiguration",
+        "kubernetesVersion": f"v{settings['kubernetes_version']}",
+        "clusterName": settings["cluster_name"],
+        "certificatesDir": settings["pki_dir"],
+        "imageRepository": settings["image_repository"],
+        "networking": {"serviceSubnet": settings["service_cidr"], "dnsDomain": settings["dns_domain"]},
+        "etcd": {
+            "external": {
+                "endpoints": flags["etcd-servers"].split(","),
+                "caFile": flags["etcd-cafile"],
+                "certFile": flags["etcd-certfile"],
+                "keyFile": flags["etcd-keyfile"],
+            }
+        },
+        "apiServer": {
+            "extraArgs": [{"name": k, "value": v} for k, v in sorted(flags.items()) if k not in KUBEADM_OWN_FLAGS],
+            "extraVolumes": _volumes(settings),
+        },
+    }
+    if settings.get("control_plane_endpoint"):
+        config["controlPlaneEndpoint"] = settings["control_plane_endpoint"]
+    if settings.get("cert_sans"):
+        config["apiServer"]["certSANs"] = list(settings["cert_sans"])
+    return config
+
+
+def _probe(settings, **extra):
+    return {"tcpSocket": {"host": settings["advertise_address"], "port": settings["secure_port"]}} | extra
+
+
+def kube_apiserver_probes(settings):
+    """Liveness, readiness and startup probes on the secure port's TCP socket.
+
+    With anonymous-auth=false the apiserver answers 401 to the kubelet's unauthenticated HTTP probes.
+    """
+    return {
+        "livenessProbe": _probe(settings, initialDelaySeconds=10, periodSeconds=10, failureThreshold=8),
+        "readinessProbe": _probe(settings, periodSeconds=1, failureThreshold=3),
+        "startupProbe": _probe(settings, initialDelaySeconds=10, periodSeconds=10, failureThreshold=24),
+    }
+
+
+def kube_apiserver_kubeadm_patch(settings):
+    """A strategic merge patch for kubeadm's kube-apiserver pod: TCP probes and the tier's requests."""
+    probes = {name: {"httpGet": None} | probe for name, probe in kube_apiserver_probes(settings).items()}
+    container = {"name": "kube-apiserver", "resources": {"requests": _requests(settings)}} | probes
+    return {"spec": {"containers": [container]}}
+
+
+def _requests(settings):
+    limits = _limits(settings)
+    return {"cpu": limits["cpu"], "memory": limits["memory"]}
+
+
+def kube_apiserver_static_pod(flags, settings):
+    """The kube-apiserver static pod (``v1`` Pod) running with ``flags``."""
+    pki = settings["pki_dir"]
+    mounts = [{"name": "k8s-certs", "hostPath": pki, "mountPath": pki, "readOnly": True, "pathType": "Directory"}]
+    mounts += [{"name": "ca-certs", "hostPath": "/etc/ssl/certs", "mountPath": "/etc/ssl/certs", "readOnly": True,
+                "pathType": "DirectoryOrCreate"}]  # fmt: skip
+    etcd_dir = settings["etcd_ca_file"].rsplit("/", 1)[0]
+    if not etcd_dir.startswith(pki.rstrip("/") + "/"):
+        mounts.append({"name": "etcd-certs", "hostPath": etcd_dir, "mountPath": etcd_dir, "readOnly": True,
+                       "pathType": "Directory"})  # fmt: skip
+    mounts += _volumes(settings)
+    container = {
+        "name": "kube-apiserver",
+        "image": f"{settings['image_repository']}/kube-apiserver:v{settings['kubernetes_version']}",
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["kube-apiserver"] + [f"--{k}={v}" for k, v in sorted(flags.items())],
+        "resources": {"requests": _requests(settings)},
+        "volumeMounts": [{"name": m["name"], "mountPath": m["mountPath"], "readOnly": m["readOnly"]} for m in mounts],
+    } | kube_apiserver_probes(settings)
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "kube-apiserver",
+            "namespace": "kube-system",
+            "labels": {"component": "kube-apiserver", "tier": "control-plane"},
+        },
+        "spec": {
+            "hostNetwork": True,
+            "priorityClassName": "system-node-critical",
+            "priority": 2000001000,
+            "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [container],
+            "volumes": [
+                {"name": m["name"], "hostPath": {"path": m["hostPath"], "type": m["pathType"]}} for m in mounts
+            ],
+        },
+    }
+
+
+class FilterModule:
+    """kube_apiserver filters."""
+
+    def filters(self):
+        return {
+            "kube_apiserver_etcd_overrides": kube_apiserver_etcd_overrides,
+            "kube_apiserver_limits": kube_apiserver_limits,
+            "kube_apiserver_problems": kube_apiserver_problems,
+            "kube_apiserver_flags": kube_apiserver_flags,
+            "kube_apiserver_kubeadm_config": kube_apiserver_kubeadm_config,
+            "kube_apiserver_probes": kube_apiserver_probes,
+            "kube_apiserver_kubeadm_patch": kube_apiserver_kubeadm_patch,
+            "kube_apiserver_static_pod": kube_apiserver_static_pod,
+        }

@@ -1,0 +1,210 @@
+"""Validate rendered Kubernetes objects and configuration files.
+
+API objects (Pod, FlowSchema, PriorityLevelConfiguration…) are checked against the upstream OpenAPI
+schema of the target Kubernetes version with kubernetes-validate in strict mode (unknown fields fail).
+Configuration kinds that the apiserver or kubeadm read from files have no OpenAPI schema; they are
+checked against the JSON schemas below, written from their Go types (kubeadm v1beta4 types.go,
+audit.k8s.io/v1, apiserver.config.k8s.io/v1, eventratelimit v1alpha1): required fields, types, and no
+unknown fields in what the collection renders.
+"""
+
+from __future__ import annotations
+
+import jsonschema
+import kubernetes_validate
+
+_STR = {"type": "string"}
+_STRS = {"type": "array", "items": _STR}
+_INT = {"type": "integer"}
+_BOOL = {"type": "boolean"}
+
+
+def _object(properties, required=()):
+    return {"type": "object", "properties": properties, "required": list(required), "additionalProperties": False}
+
+
+def _header(group_version, kind):
+    return {"apiVersion": {"const": group_version}, "kind": {"const": kind}}
+
+
+_ARG = _object({"name": _STR, "value": _STR}, ["name", "value"])
+_HOST_PATH_MOUNT = _object(
+    {"name": _STR, "hostPath": _STR, "mountPath": _STR, "readOnly": _BOOL, "pathType": _STR},
+    ["name", "hostPath", "mountPath"],
+)
+_COMPONENT = {
+    "extraArgs": {"type": "array", "items": _ARG},
+    "extraVolumes": {"type": "array", "items": _HOST_PATH_MOUNT},
+    "extraEnvs": {"type": "array", "items": {"type": "object"}},
+}
+_KUBEADM_VERSION = "kubeadm.k8s.io/v1beta4"
+STAGES = ["RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"]
+
+SCHEMAS = {
+    (_KUBEADM_VERSION, "ClusterConfiguration"): _object(
+        _header(_KUBEADM_VERSION, "ClusterConfiguration")
+        | {
+            "etcd": _object(
+                {
+                    "external": _object(
+                        {"endpoints": {**_STRS, "minItems": 1}, "caFile": _STR, "certFile": _STR, "keyFile": _STR},
+                        ["endpoints", "caFile", "certFile", "keyFile"],
+                    ),
+                    "local": {"type": "object"},
+                }
+            ),
+            "networking": _object({"serviceSubnet": _STR, "podSubnet": _STR, "dnsDomain": _STR}),
+            "kubernetesVersion": {"type": "string", "pattern": r"^v\d+\.\d+\.\d+$"},
+            "controlPlaneEndpoint": _STR,
+            "apiServer": _object(_COMPONENT | {"certSANs": _STRS}),
+            "controllerManager": _object(_COMPONENT),
+            "scheduler": _object(_COMPONENT),
+            "dns": {"type": "object"},
+            "proxy": {"type": "object"},
+            "certificatesDir": _STR,
+            "imageRepository": _STR,
+            "featureGates": {"type": "object", "additionalProperties": _BOOL},
+            "clusterName": _STR,
+            "encryptionAlgorithm": {"enum": ["ECDSA-P256", "ECDSA-P384", "RSA-2048", "RSA-3072", "RSA-4096"]},
+            "certificateValidityPeriod": _STR,
+            "caCertificateValidityPeriod": _STR,
+        },
+        ["apiVersion", "kind", "kubernetesVersion", "etcd"],
+    ),
+    (_KUBEADM_VERSION, "InitConfiguration"): _object(
+        _header(_KUBEADM_VERSION, "InitConfiguration")
+        | {
+            "bootstrapTokens": {"type": "array"},
+            "dryRun": _BOOL,
+            "nodeRegistration": {"type": "object"},
+            "localAPIEndpoint": _object(
+                {"advertiseAddress": _STR, "bindPort": {"type": "integer", "minimum": 1, "maximum": 65535}},
+                ["advertiseAddress"],
+            ),
+            "certificateKey": _STR,
+            "skipPhases": _STRS,
+            "patches": _object({"directory": _STR}, ["directory"]),
+            "timeouts": {"type": "object"},
+        },
+        ["apiVersion", "kind"],
+    ),
+    ("audit.k8s.io/v1", "Policy"): _object(
+        _header("audit.k8s.io/v1", "Policy")
+        | {
+            "metadata": {"type": "object"},
+            "omitStages": {"type": "array", "items": {"enum": STAGES}},
+            "omitManagedFields": _BOOL,
+            "rules": {
+                "type": "array",
+                "minItems": 1,
+                "items": _object(
+                    {
+                        "level": {"enum": ["None", "Metadata", "Request", "RequestResponse"]},
+                        "users": _STRS,
+                        "userGroups": _STRS,
+                        "verbs": _STRS,
+                        "resources": {
+                            "type": "array",
+                            "items": _object({"group": _STR, "resources": _STRS, "resourceNames": _STRS}),
+                        },
+                        "namespaces": _STRS,
+                        "nonResourceURLs": _STRS,
+                        "omitStages": _STRS,
+                        "omitManagedFields": _BOOL,
+                    },
+                    ["level"],
+                ),
+            },
+        },
+        ["apiVersion", "kind", "rules"],
+    ),
+    ("apiserver.config.k8s.io/v1", "EncryptionConfiguration"): _object(
+        _header("apiserver.config.k8s.io/v1", "EncryptionConfiguration")
+        | {
+            "resources": {
+                "type": "array",
+                "minItems": 1,
+                "items": _object(
+                    {
+                        "resources": {**_STRS, "minItems": 1},
+                        "providers": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "object",
+                                "minProperties": 1,
+                                "maxProperties": 1,
+                                "properties": {
+                                    name: _object(
+                                        {
+                                            "keys": {
+                                                "type": "array",
+                                                "minItems": 1,
+                                                "items": _object({"name": _STR, "secret": _STR}, ["name", "secret"]),
+                                            }
+                                        },
+                                        ["keys"],
+                                    )
+                                    for name in ("aescbc", "aesgcm", "secretbox")
+                                }
+                                | {"identity": _object({}), "kms": {"type": "object"}},
+                                "additionalProperties": False,
+                            },
+                        },
+                    },
+                    ["resources", "providers"],
+                ),
+            }
+        },
+        ["apiVersion", "kind", "resources"],
+    ),
+    ("apiserver.config.k8s.io/v1", "AdmissionConfiguration"): _object(
+        _header("apiserver.config.k8s.io/v1", "AdmissionConfiguration")
+        | {
+            "plugins": {
+                "type": "array",
+                "items": _object({"name": _STR, "path": _STR, "configuration": {"type": "object"}}, ["name"]),
+            }
+        },
+        ["apiVersion", "kind"],
+    ),
+    ("eventratelimit.admission.k8s.io/v1alpha1", "Configuration"): _object(
+        _header("eventratelimit.admission.k8s.io/v1alpha1", "Configuration")
+        | {
+            "limits": {
+                "type": "array",
+                "minItems": 1,
+                "items": _object(
+                    {
+                        "type": {"enum": ["Server", "Namespace", "User", "SourceAndObject"]},
+                        "qps": {"type": "integer", "minimum": 1},
+                        "burst": {"type": "integer", "minimum": 1},
+                        "cacheSize": {"type": "integer", "minimum": 1},
+                    },
+                    ["type", "qps", "burst"],
+                ),
+            }
+        },
+        ["apiVersion", "kind", "limits"],
+    ),
+}
+
+
+def schema_version(kubernetes_version):
+    """The kubernetes-validate schema version for a release such as 1.34.2 (schemas exist per minor)."""
+    major, minor = str(kubernetes_version).lstrip("v").split(".")[:2]
+    return f"{major}.{minor}.0"
+
+
+def validate(document, kubernetes_version):
+    """Raise on a document that does not validate; return how it was checked (``openapi`` or ``schema``)."""
+    key = (document.get("apiVersion"), document.get("kind"))
+    if key in SCHEMAS:
+        jsonschema.validate(document, SCHEMAS[key])
+        if key == ("apiserver.config.k8s.io/v1", "AdmissionConfiguration"):
+            for plugin in document.get("plugins", []):
+                if "configuration" in plugin:
+                    validate(plugin["configuration"], kubernetes_version)
+        return "schema"
+    kubernetes_validate.validate(document, schema_version(kubernetes_version), strict=True)
+    return "openapi"
