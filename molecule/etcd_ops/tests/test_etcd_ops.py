@@ -45,14 +45,7 @@ def playbook(name, *extra, json_output=False):
         "ANSIBLE_FORCE_COLOR": "0",
     }
     if json_output:
-        # Only the json callback may write to stdout (the scenario's config enables profile_tasks).
-        env.update(
-            {
-                "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-                "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-                "ANSIBLE_CALLBACKS_ENABLED": "",
-            }
-        )
+        env.update({"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"})
     return subprocess.run(
         ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(PROJECT / "playbooks" / name), *extra],
         capture_output=True,
