@@ -30,9 +30,14 @@ debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror"
 }
 rm -f "$rootfs.log"
 
-# A booted container must not try to reach a console or rename interfaces.
+# A booted container must not try to reach a console or rename interfaces. The password-agent path
+# units cost inotify instances, which all rootful containers share with the host (128 by default):
+# with twenty lab hosts up they ran out and left hosts degraded. apt's timers would take the dpkg
+# lock in the middle of a converge.
 chroot "$rootfs" systemctl mask getty@tty1.service console-getty.service systemd-udevd.service \
-  systemd-udev-trigger.service systemd-networkd-wait-online.service >/dev/null 2>&1 || true
+  systemd-udev-trigger.service systemd-networkd-wait-online.service \
+  systemd-ask-password-wall.path systemd-ask-password-console.path \
+  apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1 || true
 # apt inside the lab hosts must not pull recommends: keeps converges fast and predictable.
 printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' \
   >"$rootfs/etc/apt/apt.conf.d/90aiplatform-lab"
