@@ -8,12 +8,12 @@ setting must get past the preflight (the play then stops on purpose before insta
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from local_playbook import run_local_playbook
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = """
@@ -45,32 +45,8 @@ CLUSTERS = [
 
 
 def run_preflight(tmp_path: Path, extra_vars: dict, inventory: dict | None = None) -> subprocess.CompletedProcess:
-    (tmp_path / "play.yml").write_text(PLAYBOOK, encoding="utf-8")
-    (tmp_path / "inventory.json").write_text(json.dumps(inventory or INVENTORY), encoding="utf-8")
-    (tmp_path / "vars.json").write_text(
-        json.dumps(
-            {"etcd_archive_checksum": "sha256:" + "0" * 64, "etcd_pki_controller_dir": str(tmp_path)} | extra_vars
-        ),
-        encoding="utf-8",
-    )
-    env = dict(
-        os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT / "build/collections")
-    )
-    return subprocess.run(
-        [
-            str(Path(sys.executable).with_name("ansible-playbook")),
-            "-i",
-            str(tmp_path / "inventory.json"),
-            "-e",
-            f"@{tmp_path / 'vars.json'}",
-            str(tmp_path / "play.yml"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
+    defaults = {"etcd_archive_checksum": "sha256:" + "0" * 64, "etcd_pki_controller_dir": str(tmp_path)}
+    return run_local_playbook(tmp_path, PLAYBOOK, inventory or INVENTORY, defaults | extra_vars)
 
 
 def with_events(**changes):

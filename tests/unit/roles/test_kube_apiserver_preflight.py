@@ -8,13 +8,12 @@ the role would render.
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from local_playbook import run_local_playbook
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = """
@@ -52,30 +51,8 @@ def inventory(control_planes=3, events=2):
 
 
 def run_preflight(tmp_path: Path, extra_vars: dict, hosts: dict | None = None) -> subprocess.CompletedProcess:
-    (tmp_path / "play.yml").write_text(PLAYBOOK, encoding="utf-8")
-    (tmp_path / "inventory.json").write_text(json.dumps(hosts or inventory()), encoding="utf-8")
-    (tmp_path / "vars.json").write_text(
-        json.dumps({"etcd_install_method": "package", "etcd_pki_controller_dir": str(tmp_path)} | extra_vars),
-        encoding="utf-8",
-    )
-    env = dict(
-        os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT / "build/collections")
-    )
-    return subprocess.run(
-        [
-            str(Path(sys.executable).with_name("ansible-playbook")),
-            "-i",
-            str(tmp_path / "inventory.json"),
-            "-e",
-            f"@{tmp_path / 'vars.json'}",
-            str(tmp_path / "play.yml"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
+    defaults = {"etcd_install_method": "package", "etcd_pki_controller_dir": str(tmp_path)}
+    return run_local_playbook(tmp_path, PLAYBOOK, hosts or inventory(), defaults | extra_vars)
 
 
 APF_SCHEMA = {
