@@ -9,12 +9,12 @@ the wheel itself. Run it with the Python of the venv that holds ansible-test.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import types
 from pathlib import Path
 
 from ansible_test._internal.python_requirements import get_venv_packages
+from pip_download import pip_download
 
 SCRIPT = '''"""get-pip replacement written by tests/tools/ansible_test_pip_bootstrap.py."""
 import os
@@ -33,24 +33,7 @@ def main() -> int:
     version = get_venv_packages(types.SimpleNamespace(version=f"{sys.version_info[0]}.{sys.version_info[1]}"))["pip"]
     cache = Path.home() / ".ansible" / "test" / "cache"
     script = cache / f"get_pip_{version.replace('.', '_')}.py"
-    wheel = cache / f"pip-{version}-py3-none-any.whl"
-    cache.mkdir(parents=True, exist_ok=True)
-    if not wheel.is_file():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "-q",
-                "--no-deps",
-                "--only-binary=:all:",
-                "-d",
-                str(cache),
-                f"pip=={version}",
-            ],
-            check=True,
-        )
+    wheel = pip_download("pip", version, cache)
     script.write_text(SCRIPT.format(wheel=wheel.name), encoding="utf-8")
     print(f"ansible-test pip {version} bootstrap: {script}")
     return 0

