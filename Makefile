@@ -23,7 +23,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help deps host-packages venv collection-link lock lab-image lab-up lab-down demo \
-	test lint ruff yamllint ansible-lint checks sanity unit molecule integration bench-lab clean
+	test lint ruff yamllint ansible-lint checks ee sanity unit molecule integration bench-lab clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -36,7 +36,7 @@ host-packages:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+$(VENV)/.installed: requirements.txt meta/python-requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
@@ -70,7 +70,7 @@ demo: lab-up ## Run playbooks/site.yml against the lab and show the report
 	@cat reports/hosts.md
 
 # --- tests ---------------------------------------------------------------------------------------
-test: deps lint checks sanity unit lab-image ## Run every check and test
+test: deps lint checks ee sanity unit lab-image ## Run every check and test
 	@# The lab tests and the scenarios use separate networks and containers: they run side by side.
 	$(MAKE) --no-print-directory -j2 molecule integration
 	@echo "make test: all checks and tests passed"
@@ -92,6 +92,9 @@ checks: deps ## Argument specs equal defaults; every playbook passes --syntax-ch
 	@for p in playbooks/*.yml; do \
 	  ansible-playbook -i $(LAB_INVENTORY) --syntax-check $$p >/dev/null && echo "syntax ok: $$p"; \
 	done
+
+ee: deps ## ansible-builder create on ee/execution-environment.yml, the build context checked
+	$(BIN)/python tests/tools/check_ee.py
 
 # ansible-test runs in its own venv: --requirements pins tools (pylint, mypy…) that must not
 # disturb the main venv, and its --venv mode needs a bootstrap download this network cannot reach.
