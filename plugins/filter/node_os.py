@@ -78,6 +78,14 @@ def node_os_problems(settings, fixed):
     whatever the input (Kubernetes networking and the kubelet's protectKernelDefaults list).
     """
     errors = []
+    _fleet_problems(settings, errors)
+    _extra_problems(settings.get("node_os_sysctls"), fixed, errors)
+    _chrony_problems(settings, errors)
+    _other_problems(settings, errors)
+    return errors
+
+
+def _fleet_problems(settings, errors):
     for var in LARGE_FLEET:
         if _non_negative_int(settings.get(var)) is None:
             errors.append(f"{var} must be a non-negative whole number (got {settings.get(var)!r})")
@@ -88,10 +96,11 @@ def node_os_problems(settings, fixed):
             f"(got {gc[0]}, {gc[1]}, {gc[2]}): the kernel collects below 1, soon above 2, at once above 3"
         )
 
-    extra = settings.get("node_os_sysctls")
+
+def _extra_problems(extra, fixed, errors):
     if not isinstance(extra, dict):
         errors.append(f"node_os_sysctls must be a mapping of sysctl key to value (got {extra!r})")
-        extra = {}
+        return
     for key, value in extra.items():
         problem = sysctl_key_problem(key)
         if problem:
@@ -102,25 +111,18 @@ def node_os_problems(settings, fixed):
             errors.append(f"node_os_sysctls[{key}] must be a non-negative whole number or several (got {value!r})")
         elif key in fixed and text != str(fixed[key]):
             errors.append(
-                f"node_os_sysctls[{key}] = {text} contradicts what Kubernetes needs ({key} = {fixed[key]}); "
-                "remove it"
+                f"node_os_sysctls[{key}] = {text} contradicts what Kubernetes needs ({key} = {fixed[key]}); remove it"
             )
 
-    patterns = settings.get("node_os_env_sysctl_writable")
-    if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
-        errors.append(f"node_os_env_sysctl_writable must be a list of key patterns such as 'net.*' (got {patterns!r})")
 
-    modules = settings.get("node_os_kernel_modules")
-    if not isinstance(modules, list) or not all(isinstance(m, str) and _MODULE.match(m) for m in modules):
-        errors.append(f"node_os_kernel_modules must be a list of module names such as br_netfilter (got {modules!r})")
-
+def _chrony_problems(settings, errors):
     servers = settings.get("node_os_chrony_servers")
     if not isinstance(servers, list):
         errors.append(f"node_os_chrony_servers must be a list of host names or addresses (got {servers!r})")
-        servers = []
-    for index, server in enumerate(servers):
-        if not _is_host(server):
-            errors.append(f"node_os_chrony_servers[{index}]: {server!r} is neither a host name nor an address")
+    else:
+        for index, server in enumerate(servers):
+            if not _is_host(server):
+                errors.append(f"node_os_chrony_servers[{index}]: {server!r} is neither a host name nor an address")
     allow = settings.get("node_os_chrony_allow")
     if not isinstance(allow, list):
         errors.append(f"node_os_chrony_allow must be a list of networks (got {allow!r})")
@@ -130,18 +132,18 @@ def node_os_problems(settings, fixed):
             ipaddress.ip_network(str(network), strict=False)
         except ValueError:
             errors.append(f"node_os_chrony_allow[{index}]: {network!r} is not a network such as 10.0.0.0/8")
-    stratum = _non_negative_int(settings.get("node_os_chrony_local_stratum"))
+    raw_stratum = settings.get("node_os_chrony_local_stratum")
+    stratum = _non_negative_int(raw_stratum)
     if stratum is None or stratum > 15:
-        errors.append(
-            f"node_os_chrony_local_stratum must be 0 (off) or 1..15 (got {settings.get('node_os_chrony_local_stratum')!r})"
-        )
-    elif not servers and stratum == 0:
+        errors.append(f"node_os_chrony_local_stratum must be 0 (off) or 1..15 (got {raw_stratum!r})")
+    elif servers == [] and stratum == 0:
         errors.append(
             "node_os_chrony_servers is empty and node_os_chrony_local_stratum is 0: chrony would have no time source"
         )
-    wait = _non_negative_int(settings.get("node_os_chrony_wait_s"))
-    if not wait:
-        errors.append(f"node_os_chrony_wait_s must be a positive whole number (got {settings.get('node_os_chrony_wait_s')!r})")
+    if not _non_negative_int(settings.get("node_os_chrony_wait_s")):
+        errors.append(
+            f"node_os_chrony_wait_s must be a positive whole number (got {settings.get('node_os_chrony_wait_s')!r})"
+        )
     threshold = settings.get("node_os_chrony_makestep_threshold")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
         errors.append(f"node_os_chrony_makestep_threshold must be a positive number of seconds (got {threshold!r})")
@@ -149,10 +151,17 @@ def node_os_problems(settings, fixed):
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < -1:
         errors.append(f"node_os_chrony_makestep_limit must be -1 (always) or a count of updates (got {limit!r})")
 
+
+def _other_problems(settings, errors):
+    patterns = settings.get("node_os_env_sysctl_writable")
+    if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
+        errors.append(f"node_os_env_sysctl_writable must be a list of key patterns such as 'net.*' (got {patterns!r})")
+    modules = settings.get("node_os_kernel_modules")
+    if not isinstance(modules, list) or not all(isinstance(m, str) and _MODULE.match(m) for m in modules):
+        errors.append(f"node_os_kernel_modules must be a list of module names such as br_netfilter (got {modules!r})")
     for var in ("node_os_journald_system_max_use", "node_os_journald_system_max_file_size"):
         if not isinstance(settings.get(var), str) or not _SIZE.match(settings[var]):
             errors.append(f"{var} must be a size such as 4G or 512M (got {settings.get(var)!r})")
-    return errors
 
 
 def node_os_sysctls(settings, fixed):
@@ -201,7 +210,8 @@ def node_os_sysctl_verdict(plan, probed, check_mode=False):
         entry = dict(row, observed=observed, ok=ok)
         rows.append(entry)
         if not ok:
-            line = f"{row['name']}: want {row['value']}, have {observed if observed is not None else 'nothing'} ({row['state']})"
+            have = observed if observed is not None else "nothing"
+            line = f"{row['name']}: want {row['value']}, have {have} ({row['state']})"
             (failures if row["state"] == "managed" else limited).append(line)
     return {"rows": rows, "failures": failures, "limited": limited}
 

@@ -66,8 +66,9 @@ sysctls:
       type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.aiplatform.cluster.plugins.module_utils.sysctl_probe import probe
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402 - modules document themselves first
+
+from ansible_collections.aiplatform.cluster.plugins.module_utils.sysctl_probe import probe  # noqa: E402
 
 
 def main():
