@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACT = ("etcd_main", "etcd_events", "kube_control_plane", "kube_node", "gpu")
@@ -62,8 +63,6 @@ def test_sample_is_production_shaped():
 
 
 def test_molecule_declares_the_lab_limits_of_node_os():
-    import yaml
-
     lab = yaml.safe_load((REPO / "inventories" / "lab" / "group_vars" / "all" / "node_os.yml").read_text())
     base = yaml.safe_load((REPO / ".config" / "molecule" / "config.yml").read_text())
     molecule = base["provisioner"]["inventory"]["group_vars"]["all"]
