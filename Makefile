@@ -118,7 +118,7 @@ unit: venv ## pytest unit tests (plugins, tools)
 # Scenarios run side by side (each has its own network, /24 and container names): one alone leaves
 # about half of the CPUs idle waiting on podman exec. The longest start first; a log per scenario.
 MOLECULE_JOBS ?= 3
-MOLECULE_ORDER := etcd_separate etcd_ops etcd_colocated apiserver runtime smoke preflight
+MOLECULE_ORDER := etcd_separate etcd_ops etcd_colocated apiserver runtime smoke preflight node_os
 MOLECULE_LOGS := $(CURDIR)/build/molecule-logs
 
 molecule: deps lab-image ## Every molecule scenario, MOLECULE_JOBS at a time (logs in build/molecule-logs)

@@ -207,10 +207,29 @@ def etcd_settings_problems(clusters, global_settings, groups, data_root="/var/li
     return {"errors": list(dict.fromkeys(errors)), "warnings": list(dict.fromkeys(warnings))}
 
 
-def etcd_members(hosts, addresses):
-    """``[{name, address}]`` from the member host names and their addresses (same order)."""
-    if len(hosts) != len(addresses) or not all(addresses):
-        raise AnsibleFilterError(f"etcd_members: every member needs an address (hosts {hosts}, addresses {addresses})")
+def etcd_members(hosts, addresses, play_hosts=None, cluster=None):
+    """``[{name, address}]`` from the member host names and their addresses (same order).
+
+    A member without an address fails. When it is not among ``play_hosts`` (``ansible_play_hosts``: it
+    failed or was unreachable earlier in the run, or --limit left it out), the message names it and
+    says why the cluster cannot be formed without it.
+    """
+    label = f"etcd cluster {cluster}" if cluster else "the etcd cluster"
+    padded = list(addresses) + [""] * max(0, len(hosts) - len(addresses))
+    missing = [str(h) for h, a in zip(hosts, padded[: len(hosts)], strict=True) if not a]
+    gone = [h for h in missing if play_hosts is not None and h not in play_hosts]
+    if gone:
+        raise AnsibleFilterError(
+            f"etcd_members: {label} cannot be formed: member(s) {', '.join(gone)} left the play before the etcd "
+            "role ran (failed or unreachable in an earlier task or play, or left out by --limit; see the errors "
+            "above). Every member's address goes into initial-cluster and its peer certificate, so every member "
+            "must take part: fix those hosts, or remove them from the group"
+        )
+    if missing or len(hosts) != len(addresses):
+        raise AnsibleFilterError(
+            f"etcd_members: {label}: no address for member(s) {', '.join(missing) or '?'}: set etcd_address "
+            f"or gather their facts (hosts {hosts}, addresses {addresses})"
+        )
     return [{"name": str(h), "address": str(a)} for h, a in zip(hosts, addresses, strict=True)]
 
 

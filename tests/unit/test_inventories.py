@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACT = ("etcd_main", "etcd_events", "kube_control_plane", "kube_node", "gpu")
@@ -59,3 +60,18 @@ def test_sample_is_production_shaped():
     assert len(data["gpu"]["children"]) >= 2, "several GPU pools"
     hostvars = data["_meta"]["hostvars"]
     assert {hostvars[h]["ansible_connection"] for h in hostvars} == {"ansible.builtin.ssh"}
+
+
+def test_molecule_declares_the_lab_limits_of_node_os():
+    lab = yaml.safe_load((REPO / "inventories" / "lab" / "group_vars" / "all" / "node_os.yml").read_text())
+    base = yaml.safe_load((REPO / ".config" / "molecule" / "config.yml").read_text())
+    molecule = base["provisioner"]["inventory"]["group_vars"]["all"]
+    limits = {k: v for k, v in lab.items() if k.startswith("node_os_env_")}
+    assert limits == {
+        "node_os_env_sysctl_writable": ["net.*"],
+        "node_os_env_load_modules": False,
+        "node_os_env_swapoff": False,
+        "node_os_env_adjust_clock": False,
+        "node_os_env_limits_ok": True,
+    }
+    assert {k: molecule[k] for k in limits} == limits

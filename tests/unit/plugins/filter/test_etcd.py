@@ -219,8 +219,18 @@ def test_member_strings():
     members = etcd_members(["cp1", "cp2"], ["10.0.0.1", "fd00::2"])
     assert etcd_initial_cluster(members, 2380) == "cp1=https://10.0.0.1:2380,cp2=https://[fd00::2]:2380"
     assert etcd_urls(members, 2379) == ["https://10.0.0.1:2379", "https://[fd00::2]:2379"]
-    with pytest.raises(AnsibleFilterError, match="every member needs an address"):
+    with pytest.raises(AnsibleFilterError, match=r"no address for member\(s\) cp2: set etcd_address"):
         etcd_members(["cp1", "cp2"], ["10.0.0.1", ""])
+
+
+def test_a_member_that_left_the_play_is_named():
+    with pytest.raises(AnsibleFilterError) as error:
+        etcd_members(["cp1", "cp2", "cp3"], ["", "10.0.0.2", "10.0.0.3"], ["cp2", "cp3"], "main")
+    message = str(error.value)
+    assert "etcd cluster main cannot be formed: member(s) cp1 left the play" in message
+    assert "failed or unreachable" in message
+    assert "initial-cluster" in message
+    assert etcd_members(["cp1"], ["10.0.0.1"], ["cp1"], "main") == [{"name": "cp1", "address": "10.0.0.1"}]
 
 
 def test_restart_order_puts_the_leader_last():
