@@ -100,8 +100,10 @@ def main() -> int:
     except json.JSONDecodeError:
         print(f"check mode ({when}): no JSON report (rc {run.returncode})\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
         return 1
-    found = problems(report, when, os.environ.get("CHECK_MODE_FRESH_FAILS_AT", ""))
-    if run.returncode != 0 and not found:
+    fails_at = os.environ.get("CHECK_MODE_FRESH_FAILS_AT", "") if when == "fresh" else ""
+    found = problems(report, when, fails_at)
+    # A documented stop exits non-zero by definition; otherwise a non-zero exit is a problem of its own.
+    if run.returncode != 0 and not found and not fails_at:
         found.append(f"ansible-playbook --check exited {run.returncode}: {run.stderr[-2000:]}")
     summary = {"scenario": scenario_dir.name, "phase": when, "stats": report["stats"], "problems": found}
     out = project / "build" / "check-mode" / f"{scenario_dir.name}-{when}.json"
