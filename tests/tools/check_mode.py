@@ -6,8 +6,8 @@ Called by molecule/resources/check_mode.yml (a side_effect step of every scenari
 - fresh hosts (molecule's state says the scenario has not converged): check mode runs without a failed
   or unreachable host and reports changes (what a real converge would do). Where the docs say check
   mode cannot run on fresh hosts, the scenario names the task it stops at in its provisioner env
-  ``CHECK_MODE_FRESH_FAILS_AT`` (the etcd role, docs/etcd.md: "Unpack etcd <version>" from an archive,
-  "Make the CA key" from the packages); then the check must fail there and only there;
+  ``CHECK_MODE_FRESH_FAILS_AT`` (the etcd role, docs/etcd.md: the archive's download or copy from an
+  archive, "Make the CA key" from the packages); then the check must fail there and only there;
 - converged hosts: check mode runs without a failed or unreachable host and reports changed=0 on every host.
 
 The counts are read from ansible's json callback (``stats``), never from the recap text. A summary
