@@ -31,15 +31,16 @@ def phase(state_file: Path) -> str:
     return "converged" if (state or {}).get("converged") else "fresh"
 
 
-def tasks_where(report: dict, key: str) -> dict[str, list[str]]:
-    """host -> names of the tasks whose result has ``key`` true ("changed", "failed"), for the messages."""
+def tasks_where(report: dict, key: str, *, with_msg: bool = False) -> dict[str, list[str]]:
+    """host -> names of the tasks whose result has ``key`` true ("changed", "failed"), the message added
+    in parentheses with ``with_msg`` (for the problem texts)."""
     found: dict[str, list[str]] = {}
     for play in report.get("plays", []):
         for task in play.get("tasks", []):
             for host, result in task.get("hosts", {}).items():
                 if result.get(key):
                     name = task["task"]["name"]
-                    if key == "failed":
+                    if with_msg:
                         name += f" ({str(result.get('msg', ''))[:300]})"
                     found.setdefault(host, []).append(name)
     return found
@@ -54,9 +55,9 @@ def problems(report: dict, when: str, fails_at: str = "") -> list[str]:
     stats = report.get("stats") or {}
     if not stats:
         return ["the check run reported no host at all"]
-    failed = tasks_where(report, "failed")
+    failed = tasks_where(report, "failed", with_msg=True)
     if when == "fresh" and fails_at:
-        names = sorted({name.split(" (")[0] for names in failed.values() for name in names})
+        names = sorted({name for names in tasks_where(report, "failed").values() for name in names})
         stops = tuple(fails_at.split("|"))
         if not names or any(not name.endswith(stops) for name in names):
             return [f"fresh hosts: check mode should stop at '{fails_at}' only (documented), failed tasks: {failed}"]

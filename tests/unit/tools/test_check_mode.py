@@ -62,3 +62,10 @@ def test_a_documented_stop_on_fresh_hosts_must_be_exactly_that():
     )
     # The documented stop is for fresh hosts only: converged hosts still need changed=0 and no failure.
     assert check_mode.problems(stopped, "converged", "Make the CA key")[0].startswith("a: failures=1")
+
+
+def test_a_documented_stop_whose_name_has_parentheses():
+    stopped = report({"a": counts(changed=2, failures=1)})
+    name = "containerd : Download the containerd release archive (checksum verified)"
+    stopped["plays"][0]["tasks"].append({"task": {"name": name}, "hosts": {"a": {"failed": True, "msg": "no dir"}}})
+    assert check_mode.problems(stopped, "fresh", "Download the containerd release archive (checksum verified)") == []
