@@ -106,7 +106,14 @@ def main() -> int:
     # A documented stop exits non-zero by definition; otherwise a non-zero exit is a problem of its own.
     if run.returncode != 0 and not found and not fails_at:
         found.append(f"ansible-playbook --check exited {run.returncode}: {run.stderr[-2000:]}")
-    summary = {"scenario": scenario_dir.name, "phase": when, "stats": report["stats"], "problems": found}
+    summary = {
+        "scenario": scenario_dir.name,
+        "phase": when,
+        "stats": report["stats"],
+        "failed_tasks": tasks_where(report, "failed", with_msg=True),
+        "changed_tasks": tasks_where(report, "changed"),
+        "problems": found,
+    }
     out = project / "build" / "check-mode" / f"{scenario_dir.name}-{when}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
