@@ -31,7 +31,7 @@ def ops1():
     return testinfra.get_host(f"podman://{FIRST}")
 
 
-def member(name):
+def node(name):
     return testinfra.get_host(f"podman://{name}")
 
 
@@ -113,7 +113,7 @@ def test_health_report_is_correct(ops1):
 
 
 def test_health_fails_when_a_member_is_down(ops1):
-    ops3 = member(HOSTS[2])
+    ops3 = node(HOSTS[2])
     assert ops3.run("systemctl stop etcd-events.service").rc == 0
     try:
         result = playbook("etcd_health.yml", "-e", '{"etcd_health_clusters": ["events"]}')
@@ -135,7 +135,7 @@ def test_health_fails_when_a_member_is_down(ops1):
 
 
 def main_pids():
-    return [member(h).check_output("systemctl show -p MainPID --value etcd-main") for h in HOSTS]
+    return [node(h).check_output("systemctl show -p MainPID --value etcd-main") for h in HOSTS]
 
 
 @pytest.mark.parametrize(
@@ -177,7 +177,7 @@ def test_restore_brings_back_the_keys_of_the_snapshot(ops1, cluster, wipe):
     snapshot = newest_backup(ops1, cluster)
     for index in range(5):
         assert etcdctl(ops1, cluster, "put", f"/restore/after/{index}", "lost").rc == 0
-    members = [member(h) for h in HOSTS]
+    members = [node(h) for h in HOSTS]
     if wipe:
         # Disaster: every member of the cluster lost its data.
         for member in members:
