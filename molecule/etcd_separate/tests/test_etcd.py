@@ -1,7 +1,8 @@
 """etcd main and events clusters on the scenario's hosts (shared by etcd_separate and etcd_colocated).
 
-Everything is derived from the scenario's inventory (groups, etcd_clusters, install method), so the
-same tests prove both topologies and both install methods.
+Ports, groups and the install method come from the scenario's inventory, so the same tests prove both
+topologies and both install methods; what each host must run and the settings each cluster must have
+are written out below (EXPECTED_CLUSTERS, EXPECTED_SETTINGS), never read from the role.
 """
 
 from __future__ import annotations
@@ -27,6 +28,46 @@ SCENARIO = os.environ["MOLECULE_SCENARIO_NAME"]
 sys.path.insert(0, str(PROJECT / "tests/tools"))
 
 from lab_testinfra import from_molecule, inventory_vars, podman_host  # noqa: E402
+from tls_probe import refused_for_missing_certificate, tls_probe  # noqa: E402
+
+# The clusters each host is a member of, per scenario (molecule.yml's platforms and groups).
+EXPECTED_CLUSTERS = {
+    "etcd_separate": {
+        **{f"molecule-etcd_separate-cp{i}": ["main"] for i in (1, 2, 3)},
+        **{f"molecule-etcd_separate-ev{i}": ["events"] for i in (1, 2, 3)},
+        "molecule-etcd_separate-web": [],
+    },
+    "etcd_colocated": {f"molecule-etcd_colocated-cp{i}": ["main", "events"] for i in (1, 2, 3)},
+}
+# What each cluster must run with: the scenarios' overrides (molecule.yml) over the documented defaults
+# (docs/etcd.md: quota 8 GiB, heartbeat 100 ms, election 1000 ms, compaction 1h, request 1.5 MiB).
+EXPECTED_SETTINGS = {
+    "main": {
+        "quota_backend_bytes": 8 * GIB,
+        "heartbeat_interval": 100,
+        "election_timeout": 1000,
+        "snapshot_count": 50000,
+        "auto_compaction_retention": "1h",
+        "max_request_bytes": 1572864,
+    },
+    "events": {
+        "quota_backend_bytes": 4 * GIB,
+        "heartbeat_interval": 150,
+        "election_timeout": 1500,
+        "snapshot_count": 50000,
+        "auto_compaction_retention": "1h",
+        "max_request_bytes": 1572864,
+    },
+}
+# TLS 1.2 suites etcd must allow (docs/etcd.md): AEAD only, ECDHE key exchange.
+EXPECTED_CIPHER_SUITES = [
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +76,22 @@ def host(_testinfra_host):
 
 
 def clusters_of(host):
-    """The etcd clusters this host is a member of, with the ports from the inventory."""
+    """The etcd clusters this host is a member of (ports from the inventory), checked against the list
+    written above, so that a loop over them can never pass by running zero times on a member."""
     variables = inventory_vars(host)
-    return [c for c in variables["etcd_clusters"] if c["group"] in variables["group_names"]]
+    clusters = [c for c in variables["etcd_clusters"] if c["group"] in variables["group_names"]]
+    assert [c["name"] for c in clusters] == EXPECTED_CLUSTERS[SCENARIO][host.inventory_name]
+    return clusters
+
+
+def test_the_host_runs_exactly_its_expected_etcd_members(host):
+    """Every per-cluster test below loops over clusters_of(host): this pins that list per host."""
+    expected = EXPECTED_CLUSTERS[SCENARIO][host.inventory_name]
+    assert [c["name"] for c in clusters_of(host)] == expected
+    units = host.run("systemctl list-units --all --plain --no-legend 'etcd-*.service'").stdout.split()
+    assert sorted(u for u in units if u in {"etcd-main.service", "etcd-events.service"}) == sorted(
+        f"etcd-{name}.service" for name in expected
+    )
 
 
 def bin_dir(variables):
@@ -60,19 +114,6 @@ def member_client_urls(host, port):
     return sorted(url for m in json.loads(listing.stdout)["members"] for url in m["clientURLs"])
 
 
-def expected_settings(variables, cluster):
-    """Effective settings of a cluster: the entry's overrides over the global variables, else role defaults."""
-    defaults = yaml.safe_load((PROJECT / "roles/etcd/defaults/main.yml").read_text(encoding="utf-8"))
-    merged = {k[5:]: variables.get(k, v) for k, v in defaults.items() if k.startswith("etcd_")}
-    merged.update(cluster)
-    return merged
-
-
-def size_bytes(value):
-    text = str(value)
-    return int(text[:-3]) * GIB if text.endswith("GiB") else int(text)
-
-
 def test_members_are_healthy(host):
     for cluster in clusters_of(host):
         urls = member_client_urls(host, cluster["client_port"])
@@ -84,9 +125,29 @@ def test_members_are_healthy(host):
 
 def test_client_without_certificate_is_refused(host):
     for cluster in clusters_of(host):
-        refused = etcdctl(host, cluster["client_port"], "get", "x", cert=None)
-        assert refused.rc != 0
-        assert "certificate" in refused.stderr or "deadline" in refused.stderr, refused.stderr
+        port = cluster["client_port"]
+        # Positive control: the same request with the operations certificate is answered.
+        answered = tls_probe(host, "127.0.0.1", port, f"{PKI}/ca.crt", cert=f"{PKI}/ops-client.crt",
+                             key=f"{PKI}/ops-client.key")  # fmt: skip
+        assert answered["outcome"] == "answered" and "200 OK" in answered["detail"], answered
+        refused = tls_probe(host, "127.0.0.1", port, f"{PKI}/ca.crt")
+        assert refused_for_missing_certificate(refused), refused
+        assert etcdctl(host, port, "get", "x", cert=None).rc != 0
+
+
+def test_only_the_listed_tls12_cipher_suites_are_accepted(host):
+    for cluster in clusters_of(host):
+        config = yaml.safe_load(host.file(f"/etc/etcd/{cluster['name']}/etcd.conf.yml").content_string)
+        assert config["cipher-suites"] == EXPECTED_CIPHER_SUITES
+        tls = {"cert": f"{PKI}/ops-client.crt", "key": f"{PKI}/ops-client.key"}
+        allowed = tls_probe(host, "127.0.0.1", cluster["client_port"], f"{PKI}/ca.crt",
+                            ciphers="ECDHE-ECDSA-AES128-GCM-SHA256", **tls)  # fmt: skip
+        assert allowed["outcome"] == "answered", allowed
+        assert allowed["cipher"] == "ECDHE-ECDSA-AES128-GCM-SHA256"
+        # CBC suites are off the list: a TLS 1.2 client offering only one is refused in the handshake.
+        cbc = tls_probe(host, "127.0.0.1", cluster["client_port"], f"{PKI}/ca.crt",
+                        ciphers="ECDHE-ECDSA-AES128-SHA", **tls)  # fmt: skip
+        assert cbc["outcome"] == "tls-refused" and "handshake failure" in cbc["detail"], cbc
 
 
 def test_plain_http_is_refused(host):
@@ -120,23 +181,20 @@ def test_apiserver_client_certificate_works_on_every_cluster(host):
 
 
 def test_tuning_is_in_the_config_the_flags_and_the_running_member(host):
-    variables = inventory_vars(host)
     for cluster in clusters_of(host):
-        name, expected = cluster["name"], expected_settings(variables, cluster)
+        name, expected = cluster["name"], EXPECTED_SETTINGS[cluster["name"]]
         config = yaml.safe_load(host.file(f"/etc/etcd/{name}/etcd.conf.yml").content_string)
-        assert config["quota-backend-bytes"] == size_bytes(expected["quota_backend_bytes"])
+        assert config["quota-backend-bytes"] == expected["quota_backend_bytes"]
         assert config["heartbeat-interval"] == expected["heartbeat_interval"]
         assert config["election-timeout"] == expected["election_timeout"]
         assert config["snapshot-count"] == expected["snapshot_count"]
         assert config["auto-compaction-mode"] == "periodic"
-        assert config["auto-compaction-retention"] == str(expected["auto_compaction_retention"])
+        assert config["auto-compaction-retention"] == expected["auto_compaction_retention"]
         assert config["max-request-bytes"] == expected["max_request_bytes"]
         assert config["client-transport-security"]["client-cert-auth"] is True
         assert config["client-transport-security"]["auto-tls"] is False
         assert config["peer-transport-security"]["client-cert-auth"] is True
         assert config["peer-transport-security"]["auto-tls"] is False
-        assert config["cipher-suites"] == variables.get("etcd_cipher_suites", config["cipher-suites"])
-        assert all("GCM" in s or "CHACHA20" in s for s in config["cipher-suites"])
         # The running process reads exactly this file.
         command = host.check_output(f"systemctl show -p ExecStart --value etcd-{name}")
         assert f"--config-file /etc/etcd/{name}/etcd.conf.yml" in command
@@ -145,7 +203,7 @@ def test_tuning_is_in_the_config_the_flags_and_the_running_member(host):
             f"python3 -c 'import urllib.request as u; print(u.urlopen(\"http://127.0.0.1:{cluster['metrics_port']}/metrics\").read().decode())'"
         )
         quota_line = next(line for line in metrics.splitlines() if line.startswith("etcd_server_quota_backend_bytes "))
-        assert float(quota_line.split()[1]) == size_bytes(expected["quota_backend_bytes"])
+        assert float(quota_line.split()[1]) == expected["quota_backend_bytes"]
         status = etcdctl(
             host,
             cluster["client_port"],
@@ -248,7 +306,8 @@ done
 def writer_figures(lines, window):
     """Counts, and the longest time without an acknowledged write, overall and within ``window``.
 
-    ``window`` (epoch seconds, start and end) spans the restarts; a gap counts in it when it overlaps it.
+    ``window`` (epoch seconds, start and end) is the restart playbook's run; a gap counts in it when it
+    overlaps it.
     """
     attempts = [(kind, int(n), float(t)) for kind, n, t in (line.split() for line in lines if line.strip())]
     acked = [n for kind, n, _stamp in attempts if kind == "ok"]
@@ -261,10 +320,12 @@ def writer_figures(lines, window):
                 longest_in_window = max(longest_in_window, stamp - last_ok)
             last_ok = stamp
     errors_in_window = sum(1 for kind, _number, t in attempts if kind == "err" and window[0] <= t <= window[1])
+    attempts_in_window = sum(1 for _kind, _number, t in attempts if window[0] <= t <= window[1])
     return {
         "attempts": len(attempts),
         "acked": len(acked),
         "errors": len(attempts) - len(acked),
+        "attempts_during_restarts": attempts_in_window,
         "errors_during_restarts": errors_in_window,
         "longest_gap_between_acked_writes_s": round(longest, 2),
         "longest_gap_during_restarts_s": round(longest_in_window, 2),
@@ -316,7 +377,8 @@ def unit_start(cluster, member):
 
 
 def run_rolling_restart():
-    began = time.monotonic()
+    """Run playbooks/etcd_rolling_restart.yml; its start and end (epoch seconds, the writers' clock)."""
+    began = time.time()
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(PROJECT / "build/collections"))
     restart = subprocess.run(
         ["ansible-playbook", "-i", str(EPHEMERAL / "inventory"), str(PROJECT / "playbooks/etcd_rolling_restart.yml")],
@@ -326,7 +388,7 @@ def run_rolling_restart():
         check=False,
     )
     assert restart.returncode == 0, restart.stdout[-4000:]
-    return round(time.monotonic() - began, 1)
+    return began, time.time()
 
 
 def test_writes_survive_a_rolling_restart_of_every_member():
@@ -345,14 +407,16 @@ def test_writes_survive_a_rolling_restart_of_every_member():
             writer_nodes[name], variables, name, member_client_urls(writer_nodes[name], cluster["client_port"])
         )
     time.sleep(3)
-    figures = {"scenario": SCENARIO, "rolling_restart_playbook_s": run_rolling_restart(), "clusters": {}}
+    window = run_rolling_restart()
+    figures = {"scenario": SCENARIO, "rolling_restart_playbook_s": round(window[1] - window[0], 1), "clusters": {}}
     time.sleep(3)
 
     for name, cluster in clusters.items():
         node = writer_nodes[name]
         starts_after = {m: unit_start(name, m) for m in hosts[name]}
-        # A restart takes well under 30 s here: the window opens 30 s before the first member came back.
-        result = stop_writer(node, name, (min(starts_after.values()) - 30, max(starts_after.values()) + 5))
+        # The restart window is the playbook's whole run: no write may fail in it (one member down at a
+        # time keeps quorum; two down at once in a 3-member cluster fail writes until both are back).
+        result = stop_writer(node, name, window)
         stored = etcdctl(node, cluster["client_port"], "get", "writer/", "--prefix", "--keys-only")
         assert stored.rc == 0, stored.stderr
         keys = {int(k.split("/")[1]) for k in stored.stdout.split() if k.startswith("writer/")}
@@ -364,12 +428,13 @@ def test_writes_survive_a_rolling_restart_of_every_member():
             "leader_before": leaders[name],
             "restarted_last": restarted_last,
         }
+        out = PROJECT / "build" / f"etcd-writer-{SCENARIO}.json"
+        out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        print(json.dumps(figures, indent=2))
         assert acked, "the writer acknowledged no write"
         assert not missing, f"{name}: acknowledged writes lost: {missing[:20]}"
         assert all(starts_after[m] > starts_before[name][m] for m in hosts[name]), "a member was not restarted"
         assert restarted_last == leaders[name], f"{name}: leader {leaders[name]} was not restarted last"
-        # Brief errors only while members restart (the machine's load can stall writes at other times too).
-        assert result["longest_gap_during_restarts_s"] < 15, result
-    out = PROJECT / "build" / f"etcd-writer-{SCENARIO}.json"
-    out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(figures, indent=2))
+        assert result["attempts_during_restarts"] > 0, f"{name}: no write attempted while members restarted"
+        # Quorum held throughout: not one write failed while the playbook ran. Gaps are reported, not asserted.
+        assert result["errors_during_restarts"] == 0, f"{name}: writes failed during the restarts: {result}"

@@ -58,7 +58,8 @@ def test_lab_differences_are_ignored_and_operator_checks_ran(host):
     assert set(data["summary"]["ignored"]) <= set(LAB_IGNORED)
     results = by_id(data)
     assert [results[i]["status"] for i in OPERATOR_CHECKS] == ["pass", "pass", "pass"]
-    assert data["elapsed_s"] < 5
+    # The duration is reported (a figure for docs/benchmarks.md), not bounded: no timing assertion here.
+    assert isinstance(data["elapsed_s"], float) and data["elapsed_s"] >= 0
 
 
 def test_junit_and_table():

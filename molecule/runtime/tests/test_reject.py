@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import testinfra
 
 SCENARIO = Path(__file__).resolve().parent.parent
 BAD_SETTINGS = {
@@ -30,9 +31,8 @@ BAD_SETTINGS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(BAD_SETTINGS))
-def test_bad_settings_fail_in_preflight(case):
-    extra, message = BAD_SETTINGS[case]
+def preflight(extra):
+    """reject.yml (the roles' preflight only) with ``extra`` as -e; its return code and flattened output."""
     run = subprocess.run(
         [
             "ansible-playbook",
@@ -47,7 +47,32 @@ def test_bad_settings_fail_in_preflight(case):
         check=False,
         env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
     )
-    output = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", run.stdout + run.stderr).split())
-    assert run.returncode != 0, output[-2000:]
+    return run.returncode, " ".join(re.sub(r"\x1b\[[0-9;]*m", "", run.stdout + run.stderr).split())
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SETTINGS))
+def test_bad_settings_fail_in_preflight(case):
+    extra, message = BAD_SETTINGS[case]
+    returncode, output = preflight(extra)
+    assert returncode != 0, output[-2000:]
     assert message in output, output[-2000:]
     assert re.search(r"molecule-runtime-gpu1 *: ok=\d+ +changed=0 ", output), output[-2000:]
+
+
+def test_ssd_gate_refuses_a_rotational_containerd_root():
+    """The scenario waives the SSD gate (this machine's virtio disk rotates); with the gate on, the role must
+    refuse exactly when the disk under containerd_root rotates. The flag is read here independently."""
+    worker = testinfra.get_host("podman://molecule-runtime-gpu1")
+    device = worker.check_output("findmnt --noheadings --output MAJ:MIN --target /var/lib/containerd").strip()
+    flag = worker.run(
+        f"cat /sys/dev/block/{device}/queue/rotational 2>/dev/null || cat /sys/dev/block/{device}/../queue/rotational"
+    ).stdout.strip()
+    returncode, output = preflight({"containerd_root_require_ssd": True})
+    assert flag in {"0", "1"}, f"no queue/rotational for {device}: {flag!r}"
+    if flag == "1":
+        assert returncode != 0, output[-2000:]
+        assert f"containerd_root /var/lib/containerd is on a rotational medium (device {device})" in output
+        assert "containerd_root_require_ssd needs an SSD" in output
+        assert re.search(r"molecule-runtime-gpu1 *: ok=\d+ +changed=0 ", output), output[-2000:]
+    else:
+        assert returncode == 0, output[-2000:]

@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from ansible_collections.aiplatform.cluster.plugins.filter.apf import (
-    BUILTIN_LEVELS,
     FilterModule,
     apf_objects,
     apf_problems,
@@ -20,7 +19,19 @@ ROOT = Path(__file__).resolve().parents[4]
 DEFAULTS = yaml.safe_load((ROOT / "roles/kube_apiserver/defaults/main.yml").read_text(encoding="utf-8"))
 LEVELS = DEFAULTS["kube_apiserver_apf_priority_levels"]
 SCHEMAS = DEFAULTS["kube_apiserver_apf_flow_schemas"]
-VERSION = DEFAULTS["kube_apiserver_kubernetes_version"]
+# The Kubernetes release whose OpenAPI schema the objects must validate against (docs/kube-apiserver.md).
+VERSION = "1.34.2"
+# The priority levels every kube-apiserver creates itself (its APF bootstrap configuration), written out.
+UPSTREAM_BUILTIN_LEVELS = [
+    "exempt",
+    "catch-all",
+    "leader-election",
+    "node-high",
+    "system",
+    "workload-high",
+    "workload-low",
+    "global-default",
+]
 # Precedences of the built-in FlowSchemas our defaults must come before (kube-apiserver bootstrap config).
 BUILTIN_PRECEDENCE = {"system-node-high": 400, "kube-system-service-accounts": 900, "service-accounts": 9000}
 
@@ -90,10 +101,13 @@ def test_a_level_without_queuing_rejects():
     kube_schemas.validate(level, VERSION)
 
 
-def test_a_schema_may_use_a_builtin_level():
-    schemas = [SCHEMAS[0] | {"priority_level": "workload-low"}]
-    assert apf_problems([], schemas) == []
-    assert "workload-low" in BUILTIN_LEVELS
+@pytest.mark.parametrize("level", UPSTREAM_BUILTIN_LEVELS)
+def test_a_schema_may_use_a_builtin_level(level):
+    assert apf_problems([], [SCHEMAS[0] | {"priority_level": level}]) == []
+
+
+def test_a_schema_may_not_use_an_undefined_level_that_is_not_builtin():
+    assert apf_problems([], [SCHEMAS[0] | {"priority_level": "workload-medium"}])
 
 
 def test_schema_validation_catches_a_bad_rule():

@@ -12,8 +12,6 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.cluster.plugins.filter.kube_apiserver import (
-    CONTROLLED_FLAGS,
-    TIERS,
     FilterModule,
     kube_apiserver_etcd_overrides,
     kube_apiserver_flags,
@@ -28,6 +26,40 @@ ROOT = Path(__file__).resolve().parents[4]
 DEFAULTS = yaml.safe_load((ROOT / "roles/kube_apiserver/defaults/main.yml").read_text(encoding="utf-8"))
 MAIN = ["https://10.0.0.1:2379", "https://10.0.0.2:2379", "https://10.0.0.3:2379"]
 EVENTS = ["https://10.0.1.1:2382", "https://10.0.1.2:2382", "https://10.0.1.3:2382"]
+# Written out from docs/kube-apiserver.md ("limits"), never imported from the filter under test.
+TIERS = {
+    "small": {"max_requests_inflight": 400, "max_mutating_requests_inflight": 200, "cpu": "1", "memory": "2Gi"},
+    "medium": {"max_requests_inflight": 1000, "max_mutating_requests_inflight": 500, "cpu": "4", "memory": "16Gi"},
+    "large": {"max_requests_inflight": 2000, "max_mutating_requests_inflight": 1000, "cpu": "8", "memory": "32Gi"},
+    "xlarge": {"max_requests_inflight": 3000, "max_mutating_requests_inflight": 1000, "cpu": "16", "memory": "64Gi"},
+}
+# Flags the role sets itself and kube_apiserver_extra_args may not override (docs/kube-apiserver.md).
+CONTROLLED_FLAGS = (
+    "anonymous-auth",
+    "authorization-mode",
+    "enable-admission-plugins",
+    "disable-admission-plugins",
+    "admission-control-config-file",
+    "profiling",
+    "audit-policy-file",
+    "audit-log-path",
+    "audit-log-maxage",
+    "audit-log-maxbackup",
+    "audit-log-maxsize",
+    "encryption-provider-config",
+    "tls-cipher-suites",
+    "tls-min-version",
+    "service-account-lookup",
+    "token-auth-file",
+    "etcd-servers",
+    "etcd-servers-overrides",
+    "etcd-cafile",
+    "etcd-certfile",
+    "etcd-keyfile",
+    "max-requests-inflight",
+    "max-mutating-requests-inflight",
+    "goaway-chance",
+)
 
 
 def settings(**changes):
@@ -82,8 +114,7 @@ def test_override_without_servers_or_with_a_bad_resource_fails(resources, server
 
 @pytest.mark.parametrize("tier", list(TIERS))
 def test_tier_limits_grow_and_explicit_values_win(tier):
-    limits = kube_apiserver_limits(tier)
-    assert limits["max_requests_inflight"] > limits["max_mutating_requests_inflight"] > 0
+    assert kube_apiserver_limits(tier) == TIERS[tier]
     assert kube_apiserver_limits(tier, 1234, 567)["max_requests_inflight"] == 1234
     assert kube_apiserver_limits(tier, 1234, 567)["max_mutating_requests_inflight"] == 567
 

@@ -8,7 +8,6 @@ import pytest
 from conftest import NOW, put_file, run
 from preflight_fixture_root import BROKEN_FAILURES, FIXTURES, build_root
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils import preflight_checks_node
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core import (
     REGISTRY,
     Context,
@@ -173,14 +172,44 @@ def test_disk_ssd_skips_without_block_device(host):
     assert result["status"] == "skip"
 
 
-def test_disk_ssd_reads_rotational_flag(host, monkeypatch):
-    queue = host.root / "sys/dev/block/259:1/queue"
-    queue.mkdir(parents=True)
-    (queue / "rotational").write_text("0\n")
-    monkeypatch.setattr(preflight_checks_node, "_block_device_dir", lambda ctx, path: str(queue.parent))
-    assert run(host(), "disk.ssd")["observed"] == {"/var/lib/containerd": "ssd"}
-    (queue / "rotational").write_text("1\n")
-    assert run(host(), "disk.ssd")["status"] == "fail"
+def sysfs_block(root, data_dir, rotational, *, partition):
+    """A fixture tree of /sys/dev/block for the device that really holds ``data_dir`` under ``root``, laid out
+    as the kernel does: /sys/dev/block/MAJ:MIN links to the device's folder under /sys/devices; a
+    partition's folder sits inside its disk's and has no queue/ of its own."""
+    device = os.stat(root / data_dir.lstrip("/")).st_dev
+    major, minor = os.major(device), os.minor(device)
+    assert major != 0, "the fixture root must be on a block device (not tmpfs or overlay) for this test"
+    disk = root / "sys/devices/pci0000:00/0000:00:04.0/virtio3/block/vdz"
+    (disk / "queue").mkdir(parents=True)
+    (disk / "queue/rotational").write_text(f"{rotational}\n")
+    target = disk / "vdz1" if partition else disk
+    target.mkdir(exist_ok=True)
+    link = root / f"sys/dev/block/{major}:{minor}"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(os.path.relpath(target, link.parent))
+
+
+@pytest.mark.parametrize("partition", [False, True])
+def test_disk_ssd_passes_on_a_non_rotational_disk(host, partition):
+    sysfs_block(host.root, "/var/lib/containerd", 0, partition=partition)
+    result = run(host(), "disk.ssd")
+    assert result["status"] == "pass", result
+    assert result["observed"] == {"/var/lib/containerd": "ssd"}
+
+
+@pytest.mark.parametrize("partition", [False, True])
+def test_disk_ssd_refuses_a_rotational_disk(host, partition):
+    sysfs_block(host.root, "/var/lib/containerd", 1, partition=partition)
+    result = run(host(), "disk.ssd")
+    assert result["status"] == "fail", result
+    assert result["observed"] == {"/var/lib/containerd": "rotational"}
+    assert result["message"] == "on rotational disks: /var/lib/containerd"
+
+
+def test_disk_ssd_skips_when_sysfs_has_no_queue_for_the_device(host):
+    sysfs_block(host.root, "/var/lib/containerd", 1, partition=False)
+    shutil.rmtree(host.root / "sys/devices/pci0000:00/0000:00:04.0/virtio3/block/vdz/queue")
+    assert run(host(), "disk.ssd")["status"] == "skip"
 
 
 def test_etcd_fdatasync_probe(host):

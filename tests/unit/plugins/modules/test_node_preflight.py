@@ -33,7 +33,8 @@ def test_healthy_host_passes(tmp_path):
     assert result["summary"]["ok"] is True
     assert result["summary"]["total"] == len(result["results"]) > 35
     assert result["profiles"] == ["gpu_worker"]
-    assert result["elapsed_s"] < 5
+    # The duration is reported (a figure for docs/benchmarks.md), not bounded: no timing assertion here.
+    assert isinstance(result["elapsed_s"], float) and result["elapsed_s"] >= 0
 
 
 def test_broken_host_fails_with_its_check_ids(tmp_path):
