@@ -23,7 +23,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help deps host-packages venv collection-link lock lab-image lab-up lab-down demo \
-	test lint ruff yamllint ansible-lint checks ee sanity unit molecule integration bench-lab clean
+	test lint ruff yamllint ansible-lint checks rules ee sanity unit molecule integration bench-lab clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -87,7 +87,7 @@ yamllint: venv
 ansible-lint: deps
 	ansible-lint --profile production --strict
 
-checks: deps ## Argument specs equal defaults; every playbook passes --syntax-check
+checks: deps rules ## Argument specs equal defaults; every playbook passes --syntax-check; rules
 	$(BIN)/python tests/tools/check_argument_specs.py roles
 	@for p in playbooks/*.yml; do \
 	  ansible-playbook -i $(LAB_INVENTORY) --syntax-check $$p >/dev/null && echo "syntax ok: $$p"; \
@@ -95,6 +95,12 @@ checks: deps ## Argument specs equal defaults; every playbook passes --syntax-ch
 
 ee: deps ## ansible-builder create on ee/execution-environment.yml, the build context checked
 	$(BIN)/python tests/tools/check_ee.py
+
+# promtool (Debian's prometheus on the controller): the monitoring role's rule files, then their unit
+# tests (tests/monitoring: a firing and a quiet case for every alert).
+rules: host-packages ## promtool check rules and promtool test rules for the monitoring role
+	promtool check rules roles/monitoring/files/rules/*.rules.yml
+	promtool test rules tests/monitoring/*.test.yml
 
 # ansible-test runs in its own venv: --requirements pins tools (pylint, mypy…) that must not
 # disturb the main venv, and its --venv mode needs a bootstrap download this network cannot reach.
@@ -118,7 +124,7 @@ unit: venv ## pytest unit tests (plugins, tools)
 # Scenarios run side by side (each has its own network, /24 and container names): one alone leaves
 # about half of the CPUs idle waiting on podman exec. The longest start first; a log per scenario.
 MOLECULE_JOBS ?= 3
-MOLECULE_ORDER := etcd_separate etcd_ops etcd_colocated apiserver runtime smoke preflight
+MOLECULE_ORDER := etcd_separate etcd_ops etcd_colocated apiserver runtime monitoring smoke preflight
 MOLECULE_LOGS := $(CURDIR)/build/molecule-logs
 
 molecule: deps lab-image ## Every molecule scenario, MOLECULE_JOBS at a time (logs in build/molecule-logs)
