@@ -29,6 +29,7 @@ from lab_testinfra import podman_host  # noqa: E402
 QUERY = "http://10.213.92.11:9090"
 MON1 = "molecule-monitoring-mon1"
 ETCD1 = "molecule-monitoring-etcd1"
+HOSTS = ["molecule-monitoring-etcd1", "molecule-monitoring-mon1", "molecule-monitoring-node1"]
 NODE1_EXPORTER = "https://10.213.92.31:9100/metrics"
 PKI = EPHEMERAL / "monitoring-pki"
 NOTIFICATIONS = "/var/lib/webhook-receiver/notifications.jsonl"
@@ -41,10 +42,10 @@ RESOLVE_BOUND_S = 120
 # Every target the inventory gives (job, instance), literally: node exporter on the three hosts, the
 # etcd member, and the monitoring stack itself on mon1.
 EXPECTED_TARGETS = {
-    ("node", "mon1"),
-    ("node", "etcd1"),
-    ("node", "node1"),
-    ("etcd_main", "etcd1"),
+    ("node", "molecule-monitoring-mon1"),
+    ("node", "molecule-monitoring-etcd1"),
+    ("node", "molecule-monitoring-node1"),
+    ("etcd_main", "molecule-monitoring-etcd1"),
 }
 EXPECTED_MONITORING = {"collector", "storage", "alertmanager"}
 
@@ -76,7 +77,7 @@ def wait_for(what, check, bound_s, step_s=3):
 
 
 def up_targets():
-    results = query("up")
+    results = query('up{cluster="lab"}')
     return {(r["metric"]["job"], r["metric"].get("component", r["metric"]["instance"])): r["value"][1] for r in results}
 
 
@@ -105,9 +106,9 @@ def test_a_recording_rule_returns_data():
 
 def test_preflight_results_are_metrics_of_every_host():
     results = wait_for("preflight metrics", lambda: query("aiplatform_preflight_failed_checks"), 60)
-    assert sorted(r["metric"]["instance"] for r in results) == ["etcd1", "mon1", "node1"]
+    assert sorted(r["metric"]["instance"] for r in results) == HOSTS
     passed = query('count by (instance) (aiplatform_preflight_check_status{status="pass"} == 1)')
-    assert sorted(r["metric"]["instance"] for r in passed) == ["etcd1", "mon1", "node1"]
+    assert sorted(r["metric"]["instance"] for r in passed) == HOSTS
 
 
 def test_relabelling_dropped_the_unused_series():
@@ -144,7 +145,7 @@ def raw_samples(expr, window_s):
 
 def test_storage_restart_loses_no_samples():
     mon1 = podman_host(MON1)
-    series = 'up{job="node", instance="node1"}'
+    series = 'up{job="node", instance="molecule-monitoring-node1"}'
     wait_for("samples before the restart", lambda: len(raw_samples(series, 30)) >= 5, 60)
     before = time.time()
     mon1.check_output("systemctl restart prometheus.service")
