@@ -140,7 +140,7 @@ def test_node_exporter_unit_is_hardened():
 def raw_samples(expr, window_s):
     results = query(f"{expr}[{window_s}s]")
     assert len(results) == 1, results
-    return [float(t) for t, _ in results[0]["values"]]
+    return [float(sample[0]) for sample in results[0]["values"]]
 
 
 def test_storage_restart_loses_no_samples():
