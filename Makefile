@@ -23,7 +23,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help deps host-packages venv collection-link lock lab-image lab-up lab-down demo \
-	test lint ruff yamllint ansible-lint checks ee sanity unit molecule integration bench-lab clean
+	test lint ruff yamllint ansible-lint checks rules ee sanity unit molecule integration bench-lab clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -87,7 +87,7 @@ yamllint: venv
 ansible-lint: deps
 	ansible-lint --profile production --strict
 
-checks: deps ## Argument specs equal defaults; every playbook passes --syntax-check
+checks: deps rules ## Argument specs equal defaults; every playbook passes --syntax-check; rules
 	$(BIN)/python tests/tools/check_argument_specs.py roles
 	@# `cmd && echo` in a loop does not stop it: every failure exits, so no playbook but the last can hide one.
 	@for p in playbooks/*.yml; do \
@@ -97,6 +97,12 @@ checks: deps ## Argument specs equal defaults; every playbook passes --syntax-ch
 
 ee: deps ## ansible-builder create on ee/execution-environment.yml, the build context checked
 	$(BIN)/python tests/tools/check_ee.py
+
+# promtool (Debian's prometheus on the controller): the monitoring role's rule files, then their unit
+# tests (tests/monitoring: a firing and a quiet case for every alert).
+rules: host-packages ## promtool check rules and promtool test rules for the monitoring role
+	promtool check rules roles/monitoring/files/rules/*.rules.yml
+	promtool test rules tests/monitoring/*.test.yml
 
 # ansible-test runs in its own venv: --requirements pins tools (pylint, mypy…) that must not
 # disturb the main venv, and its --venv mode needs a bootstrap download this network cannot reach.
@@ -123,7 +129,7 @@ unit: venv ## pytest unit tests (plugins, tools)
 # passes only when tests/tools/scenario_results.py finds one passing result for each scenario asked
 # for and a JUnit report of its verify with at least the scenario's minimum of passed tests.
 MOLECULE_JOBS ?= 3
-MOLECULE_ORDER := etcd_separate etcd_ops etcd_colocated apiserver runtime smoke preflight node_os
+MOLECULE_ORDER := etcd_separate etcd_ops etcd_colocated apiserver monitoring runtime smoke preflight node_os
 MOLECULE_SCENARIOS ?= $(filter $(SCENARIOS),$(MOLECULE_ORDER)) $(filter-out $(MOLECULE_ORDER),$(SCENARIOS))
 MOLECULE_LOGS := $(CURDIR)/build/molecule-logs
 MOLECULE_JUNIT := $(CURDIR)/build/molecule-junit

@@ -103,6 +103,34 @@ def preflight_collect(hosts, hostvars, fact="node_preflight_report"):
     return reports
 
 
+def _label_value(value):
+    """A Prometheus exposition-format label value: backslash, double quote and newline escaped."""
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def preflight_textfile(report):
+    """One host's report as node exporter textfile metrics: a 0/1 series per check and status, and the
+    count of failed checks (warned and ignored ones are not failures)."""
+    if not isinstance(report, dict) or "results" not in report:
+        raise AnsibleFilterError("preflight_textfile: expects a host's report with results")
+    lines = [
+        "# HELP aiplatform_preflight_check_status Node preflight check result: 1 for the check's status.",
+        "# TYPE aiplatform_preflight_check_status gauge",
+    ]
+    for item in sorted(report["results"], key=lambda r: r["id"]):
+        for status in STATUS_ORDER:
+            check, category = _label_value(item["id"]), _label_value(item.get("category", ""))
+            labels = f'check="{check}",category="{category}",status="{status}"'
+            lines.append(f"aiplatform_preflight_check_status{{{labels}}} {1 if item['status'] == status else 0}")
+    failed = sum(1 for item in report["results"] if item["status"] == "fail")
+    lines += [
+        "# HELP aiplatform_preflight_failed_checks Node preflight checks that failed (not warned or ignored).",
+        "# TYPE aiplatform_preflight_failed_checks gauge",
+        f"aiplatform_preflight_failed_checks {failed}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 class FilterModule:
     """Node preflight report filters."""
 
@@ -111,4 +139,5 @@ class FilterModule:
             "preflight_table": preflight_table,
             "preflight_junit": preflight_junit,
             "preflight_collect": preflight_collect,
+            "preflight_textfile": preflight_textfile,
         }

@@ -2,7 +2,8 @@
 # Install the Debian packages the lab and the tests need on the controller, if any are missing.
 set -euo pipefail
 
-packages=(podman runc debootstrap shellcheck rsync openssh-client)
+# prometheus: promtool for `make rules-test` (the package's service is not started on the controller).
+packages=(podman runc debootstrap shellcheck rsync openssh-client prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -10,6 +10,7 @@ from ansible_collections.aiplatform.cluster.plugins.filter.preflight_report impo
     preflight_collect,
     preflight_junit,
     preflight_table,
+    preflight_textfile,
 )
 
 
@@ -86,7 +87,8 @@ def test_bad_input(bad):
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"preflight_table", "preflight_junit", "preflight_collect"}
+    expected = {"preflight_table", "preflight_junit", "preflight_collect", "preflight_textfile"}
+    assert set(FilterModule().filters()) == expected
 
 
 def test_collect_marks_hosts_without_results():
@@ -96,3 +98,27 @@ def test_collect_marks_hosts_without_results():
     assert [r.get("error", "")[:13] for r in collected] == ["", "no preflight ", "no preflight "]
     with pytest.raises(AnsibleFilterError):
         preflight_collect("gpu1", hostvars)
+
+
+def test_textfile_has_a_series_per_check_and_status_and_the_failed_count():
+    results = [result("time.sync", "pass"), result("disk.ssd", "fail"), result('x."q', "warn")]
+    report = {"host": "n1", "results": results}
+    text = preflight_textfile(report)
+    assert text.endswith("\n")
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    assert len(lines) == 3 * 4 + 1
+    assert 'aiplatform_preflight_check_status{check="disk.ssd",category="disk",status="fail"} 1' in lines
+    assert 'aiplatform_preflight_check_status{check="disk.ssd",category="disk",status="pass"} 0' in lines
+    assert 'aiplatform_preflight_check_status{check="time.sync",category="time",status="pass"} 1' in lines
+    assert 'aiplatform_preflight_check_status{check="x.\\"q",category="x",status="warn"} 1' in lines
+    assert lines[-1] == "aiplatform_preflight_failed_checks 1"
+
+
+def test_textfile_counts_no_failures_for_warnings_only():
+    text = preflight_textfile({"results": [result("a.b", "warn", ignored=True)]})
+    assert text.splitlines()[-1] == "aiplatform_preflight_failed_checks 0"
+
+
+def test_textfile_refuses_a_report_without_results():
+    with pytest.raises(AnsibleFilterError, match="preflight_textfile"):
+        preflight_textfile({"host": "n1", "error": "unreachable"})
