@@ -1,13 +1,15 @@
 """Bad settings are rejected by the preflight, naming the variable, before any change on the host."""
 
-import json
 import os
 import re
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import testinfra
+
+sys.path.insert(0, str(Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "tests" / "tools"))
+from scenario_playbook import run_scenario_playbook
 
 SCENARIO = Path(__file__).resolve().parent.parent
 BAD_SETTINGS = {
@@ -33,21 +35,7 @@ BAD_SETTINGS = {
 
 def preflight(extra):
     """reject.yml (the roles' preflight only) with ``extra`` as -e; its return code and flattened output."""
-    run = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            os.environ["MOLECULE_INVENTORY_FILE"],
-            str(SCENARIO / "reject.yml"),
-            "-e",
-            json.dumps(extra),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
-    )
-    return run.returncode, " ".join(re.sub(r"\x1b\[[0-9;]*m", "", run.stdout + run.stderr).split())
+    return run_scenario_playbook(SCENARIO / "reject.yml", extra)
 
 
 @pytest.mark.parametrize("case", sorted(BAD_SETTINGS))
