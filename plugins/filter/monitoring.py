@@ -20,7 +20,8 @@ _JOB_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 # and atomic groups, conditionals.
 _NOT_RE2 = re.compile(r"\(\?[=!]|\(\?<[=!]|\\[1-9]|\(\?>|\(\?\(|\(\?P=|(?<!\\)[*+?}]\+")
 # A job's part besides those of topology_groups: every host, and every member of every etcd cluster.
-ALL, ETCD = "all", "etcd"
+ALL = "all"
+ETCD = "etcd"
 # The parts (topology_groups keys) that give a host its pool when monitoring_pool is not set, in order.
 POOL_PARTS = (("gpu", "gpu"), ("nodes", "worker"), ("control_plane", "control_plane"))
 # What each receiver type needs besides its name.
