@@ -11,7 +11,7 @@ import re
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems
-from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import url_host
+from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import host_port
 
 _DURATION = re.compile(r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$")
 _UNITS_MS = (365 * 86400000, 7 * 86400000, 86400000, 3600000, 60000, 1000, 1)
@@ -238,7 +238,7 @@ def monitoring_targets(jobs, groups, hostvars, cluster, topology_groups):
             host_vars = hostvars[host]
             entries.append(
                 {
-                    "targets": [f"{url_host(monitoring_address(host, host_vars))}:{job['port']}"],
+                    "targets": [host_port(monitoring_address(host, host_vars), job["port"])],
                     "labels": {
                         "instance": host,
                         "cluster": cluster,

@@ -35,7 +35,8 @@ INVENTORY = {
     "all": {
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
         "children": {
-            "monitoring": {"hosts": {"mon1": {"monitoring_address": "127.0.0.1"}}},
+            # An IPv6 address: the remote-write URL must bracket it.
+            "monitoring": {"hosts": {"mon1": {"monitoring_address": "fd00::9"}}},
             "kube_control_plane": {"hosts": {"mon1": {}}},
         },
     }
@@ -114,6 +115,7 @@ CASES = {
             "_monitoring_packages": ["prometheus", "prometheus-alertmanager"],
             "_monitoring_alertmanager_group_by": ["alertname", "job"],
             "_monitoring_shard_placement": {"mon1": [0, 1, 2]},
+            "_monitoring_write_url": "http://[fd00::9]:9090/api/v1/write",
         },
     ),
 }
