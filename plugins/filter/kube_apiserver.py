@@ -5,12 +5,13 @@ objects, input checks (pure functions)."""
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import as_bool
+from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import as_bool, as_int
 from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import join_url
 
 # Sizing by the number of nodes the cluster is planned for. Inflight limits: upstream defaults (400/200)
@@ -237,6 +238,23 @@ def _check_hardening(settings, errors):
             errors.append(f"kube_apiserver_event_rate_limits[{index}] needs positive integers qps and burst")
 
 
+# Settings typed once (values from -e arrive as strings); values that do not convert stay for the checks.
+_INT_KEYS = ("secure_port", "audit_log_maxage", "audit_log_maxbackup", "audit_log_maxsize", "max_requests_inflight",
+             "max_mutating_requests_inflight", "replicas")  # fmt: skip
+
+
+def _typed(settings):
+    typed = dict(settings)
+    for key in _INT_KEYS:
+        if typed.get(key) is not None and as_int(typed[key]) is not None:
+            typed[key] = as_int(typed[key])
+    goaway = typed.get("goaway_chance")
+    if isinstance(goaway, str):
+        with contextlib.suppress(ValueError):
+            typed["goaway_chance"] = float(goaway)
+    return typed
+
+
 def kube_apiserver_problems(settings):
     """Check the role's inputs (``settings``, keys are the variable names without ``kube_apiserver_``).
 
@@ -245,6 +263,7 @@ def kube_apiserver_problems(settings):
     names the variable at fault.
     """
     errors, warnings = [], []
+    settings = _typed(settings)
     _check_replicas(settings, errors, warnings)
     _check_etcd(settings, errors)
     _check_inflight(settings, errors)
@@ -259,6 +278,7 @@ def kube_apiserver_flags(settings):
     ``settings`` carries the role variables (without the prefix) plus ``replicas``, ``etcd`` (the result of
     :func:`kube_apiserver_etcd_servers`) and the etcd client file paths.
     """
+    settings = _typed(settings)
     pki = settings["pki_dir"].rstrip("/")
     conf = settings["config_dir"].rstrip("/")
     limits = _limits(settings)
@@ -335,6 +355,7 @@ def _volumes(settings):
 
 def kube_apiserver_kubeadm_config(flags, settings):
     """kubeadm ``ClusterConfiguration`` (v1beta4): etcd.external from the etcd flags, the rest as extraArgs."""
+    settings = _typed(settings)
     config = {
         "apiVersion": "kubeadm.k8s.io/v1beta4",
         "kind": "ClusterConfiguration",
@@ -372,6 +393,7 @@ def kube_apiserver_probes(settings):
 
     With anonymous-auth=false the apiserver answers 401 to the kubelet's unauthenticated HTTP probes.
     """
+    settings = _typed(settings)
     return {
         "livenessProbe": _probe(settings, initialDelaySeconds=10, periodSeconds=10, failureThreshold=8),
         "readinessProbe": _probe(settings, periodSeconds=1, failureThreshold=3),
@@ -381,6 +403,7 @@ def kube_apiserver_probes(settings):
 
 def kube_apiserver_kubeadm_patch(settings):
     """A strategic merge patch for kubeadm's kube-apiserver pod: TCP probes and the tier's requests."""
+    settings = _typed(settings)
     probes = {name: {"httpGet": None} | probe for name, probe in kube_apiserver_probes(settings).items()}
     container = {"name": "kube-apiserver", "resources": {"requests": _requests(settings)}} | probes
     return {"spec": {"containers": [container]}}
@@ -393,6 +416,7 @@ def _requests(settings):
 
 def kube_apiserver_static_pod(flags, settings):
     """The kube-apiserver static pod (``v1`` Pod) running with ``flags``."""
+    settings = _typed(settings)
     pki = settings["pki_dir"]
     mounts = [{"name": "k8s-certs", "hostPath": pki, "mountPath": pki, "readOnly": True, "pathType": "Directory"}]
     mounts += [{"name": "ca-certs", "hostPath": "/etc/ssl/certs", "mountPath": "/etc/ssl/certs", "readOnly": True,

@@ -338,7 +338,7 @@ BAD = {
     "no main etcd endpoints": ({"etcd": {"main": "main", "servers": []}}, "topology_etcd_clusters"),
     "inflight zero": ({"max_requests_inflight": 0}, "kube_apiserver_max_requests_inflight"),
     "inflight negative": ({"max_mutating_requests_inflight": -5}, "kube_apiserver_max_mutating_requests_inflight"),
-    "inflight string": ({"max_requests_inflight": "800"}, "kube_apiserver_max_requests_inflight"),
+    "inflight not a number": ({"max_requests_inflight": "lots"}, "kube_apiserver_max_requests_inflight"),
     "inflight float": ({"max_requests_inflight": 800.5}, "kube_apiserver_max_requests_inflight"),
     "inflight bool": ({"max_requests_inflight": True}, "kube_apiserver_max_requests_inflight"),
     "goaway too high": ({"goaway_chance": 0.05}, "kube_apiserver_goaway_chance"),
@@ -380,3 +380,13 @@ def test_default_audit_policy_validates_and_keeps_secrets_at_metadata():
     )
     assert first_secret_rule["level"] == "Metadata"
     assert policy["rules"][-1] == {"level": "Metadata"}
+
+
+def test_extra_vars_strings_are_typed():
+    # -e kube_apiserver_max_requests_inflight=800 -e kube_apiserver_goaway_chance=0.01 arrive as strings.
+    strings = settings(max_requests_inflight="800", goaway_chance="0.01", audit_log_maxage="30", secure_port="6443")
+    assert kube_apiserver_problems(strings) == {"errors": [], "warnings": []}
+    flags = kube_apiserver_flags(strings | {"control_plane_endpoint": "lb:6443"})
+    assert (flags["max-requests-inflight"], flags["goaway-chance"], flags["secure-port"]) == ("800", "0.01", "6443")
+    probe = kube_apiserver_static_pod(flags, strings)["spec"]["containers"][0]["livenessProbe"]
+    assert probe["tcpSocket"]["port"] == 6443
