@@ -73,13 +73,14 @@ def etcdctl(host, cluster, *args, endpoints="all"):
 
 
 def debug_messages(result, task_name):
-    """The msg of every run of a debug task whose name starts with ``task_name`` (json callback output)."""
+    """The msg of every run of a debug task whose name starts with ``task_name`` (json callback output;
+    a role's task is named ``<role> : <name>`` there)."""
     output = json.loads(result.stdout)
     return [
         outcome["msg"]
         for play in output["plays"]
         for task in play["tasks"]
-        if task["task"]["name"].startswith(task_name)
+        if task["task"]["name"].split(" : ", 1)[-1].startswith(task_name)
         for outcome in task["hosts"].values()
         if "msg" in outcome
     ]
