@@ -11,6 +11,8 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import
 CAPABILITIES = ("pull", "resolve", "push")
 _URL = re.compile(r"^https?://[^/\s]+")
 _CHECKSUM = re.compile(r"^sha256:.")
+# registry (a host with a dot or a port)/repository:tag
+_TARGET = re.compile(r"^[^/]+[.:][^/]*/.+:[^/:]+$")
 
 
 def _int(value):
@@ -44,7 +46,23 @@ def containerd_problems(settings):
                 problems.add(name, "must be sha256:<hex> or sha256:<URL of a checksum file>", get(name))
     for index, entry in enumerate(get("containerd_registry_mirrors") or []):
         _mirror_problems(problems, f"containerd_registry_mirrors[{index}]", entry)
+    if "containerd_estargz_images" in settings:
+        _estargz_problems(problems, get("containerd_estargz_images"))
     return problems.messages
+
+
+def _estargz_problems(problems, images):
+    """The estargz_convert entry point's images (checked only when the settings hold them)."""
+    if not isinstance(images, list) or not images:
+        problems.add("containerd_estargz_images", "must list the images to convert", images)
+        return
+    for index, image in enumerate(images):
+        name = f"containerd_estargz_images[{index}]"
+        if not isinstance(image, dict) or not image.get("source"):
+            problems.add(f"{name}.source", "must be the reference to pull", (image or {}).get("source"))
+        target = image.get("target") if isinstance(image, dict) else None
+        if not _TARGET.match(str(target or "")):
+            problems.add(f"{name}.target", "must be registry/repository:tag", target)
 
 
 def _mirror_problems(problems, name, entry):

@@ -122,3 +122,19 @@ def test_containerd_one_message_naming_the_variable(changes, starts):
 def test_containerd_lists_every_problem():
     bad = {**CONTAINERD, "containerd_max_concurrent_downloads": 0, "containerd_dragonfly_enabled": True}
     assert len(containerd_problems(bad)) == 2
+
+
+def test_containerd_estargz_images_only_when_given():
+    assert (
+        containerd_problems(
+            {**CONTAINERD, "containerd_estargz_images": [{"source": "a:1", "target": "reg:5000/a:1-esgz"}]}
+        )
+        == []
+    )
+    (message,) = containerd_problems({**CONTAINERD, "containerd_estargz_images": []})
+    assert message.startswith("containerd_estargz_images: must list the images")
+    messages = containerd_problems({**CONTAINERD, "containerd_estargz_images": [{"target": "a:1"}]})
+    assert [m.split(":")[0] for m in messages] == [
+        "containerd_estargz_images[0].source",
+        "containerd_estargz_images[0].target",
+    ]
