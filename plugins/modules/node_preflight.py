@@ -23,7 +23,7 @@ description:
 options:
   profiles:
     description:
-      - Profiles whose checks run: the parts of the topology contract the host plays (V(control_plane),
+      - Profiles whose checks run, the parts of the topology contract the host plays (V(control_plane),
         V(nodes), V(gpu), V(etcd), V(monitoring)); a host in several parts lists several. Another name
         fails the task.
     type: list
@@ -51,7 +51,8 @@ options:
       - Expected values and thresholds; unset keys take the defaults below.
       - C(gpu_count) (none), C(gpu_min_driver) (none), C(min_kernel) (C(5.4)), C(min_cpus) and
         C(min_memory_mb) (2 and 1700 for control planes, 2 and 2048 for etcd, else 1 and 1024),
-        C(ports) (by profile, 10250; control plane 6443 10257 10259; etcd 2379 2380),
+        C(ports) (by profile; 10250 on nodes and control planes, 6443 10257 10259 on control planes,
+        C(etcd_ports) on etcd members),
         C(kernel_modules), C(binaries_required), C(binaries_optional), C(cgroup_controllers),
         C(leftover_files), C(cri_socket), C(runtime_dirs) (containerd's, stargz's and Dragonfly's roots),
         C(kubelet_dir), C(etcd_data_dirs) (the data folders of the host's etcd members), C(etcd_ports)
