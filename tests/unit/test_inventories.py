@@ -9,7 +9,12 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-CONTRACT = ("etcd_main", "etcd_events", "kube_control_plane", "kube_node", "gpu")
+# The contract's groups, read from where it is defined (roles/topology), not written again here.
+_TOPOLOGY = yaml.safe_load((REPO / "roles" / "topology" / "defaults" / "main.yml").read_text())
+CONTRACT = tuple(
+    [g for part, g in _TOPOLOGY["topology_groups"].items() if part != "monitoring"]
+    + [c["group"] for c in _TOPOLOGY["topology_etcd_clusters"]]
+)
 
 
 def inventory(name):
