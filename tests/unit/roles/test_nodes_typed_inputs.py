@@ -114,6 +114,11 @@ RUNTIME_PLAY = """
     - ansible.builtin.include_role:
         name: aiplatform.cluster.containerd
         tasks_from: paths.yml
+        public: true
+    - ansible.builtin.copy:
+        content: "{{ _containerd_dfdaemon_config | to_json }}"
+        dest: "{{ dfdaemon_out }}"
+        mode: "0644"
     - ansible.builtin.include_role:
         name: aiplatform.cluster.kubelet
         tasks_from: preflight.yml
@@ -134,6 +139,9 @@ def test_runtime_roles_take_string_inputs(tmp_path, stargz):
         "topology_report_dir": str(tmp_path / "reports"),
         "containerd_stargz_enabled": stargz,
         "containerd_dragonfly_enabled": "false",
+        "containerd_dragonfly_proxy_port": "65002",
+        "containerd_dragonfly_disk_gc_threshold_percent": "70",
+        "dfdaemon_out": str(tmp_path / "dfdaemon.json"),
         "containerd_stargz_prefetch": "true",
         "containerd_max_concurrent_downloads": "3",
         "containerd_dragonfly_schedulers": "",
@@ -156,6 +164,9 @@ def test_runtime_roles_take_string_inputs(tmp_path, stargz):
         ["/var/lib/containerd", "/var/lib/containerd-stargz-grpc"] if stargz == "true" else ["/var/lib/containerd"]
     )
     assert paths["data_dirs"] == expected
+    dfdaemon = json.loads((tmp_path / "dfdaemon.json").read_text())
+    assert dfdaemon["proxy"]["tcpListen"]["port"] == 65002
+    assert dfdaemon["storage"]["diskGCThresholdPercent"] == 70
 
 
 def test_runtime_problems_name_the_variable(tmp_path):
