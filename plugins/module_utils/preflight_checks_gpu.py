@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_checks_host import kernel_log
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core import (
+    GPU_PROFILES,
     WARN,
     CheckError,
     Skip,
@@ -23,7 +24,6 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_parse
     version_tuple,
 )
 
-GPU_PROFILES = ("gpu_worker",)
 GPU_FIELDS = (
     "index",
     "pci.bus_id",

@@ -22,10 +22,10 @@ def flatten(text: str) -> str:
     return " ".join(_COLOUR.sub("", text).split())
 
 
-def run_scenario_playbook(playbook: Path | str, extra: dict) -> tuple[int, str]:
-    """The return code and the flattened output (stdout then stderr) of the run."""
+def run_scenario_playbook(playbook: Path | str, extra: dict, *args: str) -> tuple[int, str]:
+    """The return code and the flattened output (stdout then stderr) of the run; ``args`` go on the command line."""
     run = subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(playbook), "-e", json.dumps(extra)],
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(playbook), "-e", json.dumps(extra), *args],
         capture_output=True,
         text=True,
         check=False,
