@@ -25,7 +25,15 @@ def flatten(text: str) -> str:
 def run_scenario_playbook(playbook: Path | str, extra: dict, *args: str) -> tuple[int, str]:
     """The return code and the flattened output (stdout then stderr) of the run; ``args`` go on the command line."""
     run = subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(playbook), "-e", json.dumps(extra), *args],
+        [
+            "ansible-playbook",
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            str(playbook),
+            "-e",
+            json.dumps(extra),
+            *args,
+        ],
         capture_output=True,
         text=True,
         check=False,
