@@ -97,7 +97,9 @@ def _ladder(problems, variable, steps):
     for step in steps:
         pair = [as_int(part) for part in step] if isinstance(step, list) and len(step) == 2 else None
         if pair is None or None in pair or min(pair) < 0:
-            problems.add(variable, "every step must be a [threshold, replicas] pair of whole numbers of 0 or more", step)
+            problems.add(
+                variable, "every step must be a [threshold, replicas] pair of whole numbers of 0 or more", step
+            )
             return None
         pairs.append(pair)
     return pairs
@@ -129,10 +131,14 @@ def _typed(settings, problems):
     ):
         typed[name] = problems.boolean(name, settings.get(name))
     typed["cores_ladder"] = _ladder(
-        problems, "coredns_autoscaler_ladder_cores_to_replicas", settings.get("coredns_autoscaler_ladder_cores_to_replicas")
+        problems,
+        "coredns_autoscaler_ladder_cores_to_replicas",
+        settings.get("coredns_autoscaler_ladder_cores_to_replicas"),
     )
     typed["nodes_ladder"] = _ladder(
-        problems, "coredns_autoscaler_ladder_nodes_to_replicas", settings.get("coredns_autoscaler_ladder_nodes_to_replicas")
+        problems,
+        "coredns_autoscaler_ladder_nodes_to_replicas",
+        settings.get("coredns_autoscaler_ladder_nodes_to_replicas"),
     )
     return typed
 
@@ -145,10 +151,7 @@ def _address(problems, variable, value):
         return None
 
 
-def coredns_problems(settings):
-    """One message per problem in the coredns role's input, each naming its variable."""
-    problems = Problems()
-    typed = _typed(settings, problems)
+def _min_max_problems(settings, typed, problems):
     eligible, minimum, maximum = typed["eligible"], typed["min"], typed["max"]
     if eligible is not None and minimum is not None and minimum > eligible:
         problems.add(
@@ -157,16 +160,21 @@ def coredns_problems(settings):
             "one replica per node under the required anti-affinity",
             minimum,
         )
-    if settings.get("coredns_autoscaler_max") not in (None, "") and maximum is not None:
-        if minimum is not None and minimum > maximum:
-            problems.add("coredns_autoscaler_min", f"must be at most coredns_autoscaler_max ({maximum})", minimum)
-        if eligible is not None and maximum > eligible:
-            problems.add(
-                "coredns_autoscaler_max",
-                f"must be at most the {eligible} nodes CoreDNS may run on (coredns_eligible_nodes): "
-                "more replicas stay Pending under the required anti-affinity",
-                maximum,
-            )
+    if settings.get("coredns_autoscaler_max") in (None, "") or maximum is None:
+        return
+    if minimum is not None and minimum > maximum:
+        problems.add("coredns_autoscaler_min", f"must be at most coredns_autoscaler_max ({maximum})", minimum)
+    if eligible is not None and maximum > eligible:
+        problems.add(
+            "coredns_autoscaler_max",
+            f"must be at most the {eligible} nodes CoreDNS may run on (coredns_eligible_nodes): "
+            "more replicas stay Pending under the required anti-affinity",
+            maximum,
+        )
+
+
+def _mode_problems(typed, problems):
+    eligible = typed["eligible"]
     if typed["mode"] == "linear":
         cores, nodes = typed["coredns_autoscaler_cores_per_replica"], typed["coredns_autoscaler_nodes_per_replica"]
         if cores == 0 and nodes == 0:
@@ -175,30 +183,45 @@ def coredns_problems(settings):
                 "coredns_autoscaler_cores_per_replica or coredns_autoscaler_nodes_per_replica must be above 0",
                 nodes,
             )
-    if typed["mode"] == "ladder" and eligible is not None:
-        for variable, steps in (
-            ("coredns_autoscaler_ladder_cores_to_replicas", typed["cores_ladder"]),
-            ("coredns_autoscaler_ladder_nodes_to_replicas", typed["nodes_ladder"]),
-        ):
-            too_many = [step for step in steps or [] if step[1] > eligible]
-            if too_many:
-                problems.add(
-                    variable,
-                    f"no step may ask for more replicas than the {eligible} nodes CoreDNS may run on (coredns_eligible_nodes)",
-                    too_many,
-                )
-        if not (typed["cores_ladder"] or typed["nodes_ladder"]) and typed["cores_ladder"] is not None:
-            problems.add("coredns_autoscaler_ladder_nodes_to_replicas", "the ladder mode needs at least one step", [])
+    if typed["mode"] != "ladder" or eligible is None:
+        return
+    for variable, steps in (
+        ("coredns_autoscaler_ladder_cores_to_replicas", typed["cores_ladder"]),
+        ("coredns_autoscaler_ladder_nodes_to_replicas", typed["nodes_ladder"]),
+    ):
+        too_many = [step for step in steps or [] if step[1] > eligible]
+        if too_many:
+            problems.add(
+                variable,
+                f"no step may ask for more replicas than the {eligible} nodes CoreDNS may run on "
+                "(coredns_eligible_nodes)",
+                too_many,
+            )
+    if not (typed["cores_ladder"] or typed["nodes_ladder"]) and typed["cores_ladder"] is not None:
+        problems.add("coredns_autoscaler_ladder_nodes_to_replicas", "the ladder mode needs at least one step", [])
+
+
+def _nodelocal_problems(settings, typed, problems):
     service_ip = _address(problems, "coredns_service_ip", settings.get("coredns_service_ip"))
-    if typed["coredns_nodelocaldns_enabled"]:
-        local = _address(problems, "coredns_nodelocaldns_ip", settings.get("coredns_nodelocaldns_ip"))
-        if local is not None and (local.version != 4 or local not in LINK_LOCAL):
-            problems.add("coredns_nodelocaldns_ip", "must be a link-local address (169.254.0.0/16)", str(local))
-        if local is not None and service_ip is not None and local == service_ip:
-            problems.add("coredns_nodelocaldns_ip", "must differ from coredns_service_ip", str(local))
-        proxy = settings.get("coredns_kube_proxy_mode")
-        if proxy not in PROXY_MODES:
-            problems.add("coredns_kube_proxy_mode", f"must be one of {', '.join(PROXY_MODES)}", proxy)
+    if not typed["coredns_nodelocaldns_enabled"]:
+        return
+    local = _address(problems, "coredns_nodelocaldns_ip", settings.get("coredns_nodelocaldns_ip"))
+    if local is not None and (local.version != 4 or local not in LINK_LOCAL):
+        problems.add("coredns_nodelocaldns_ip", "must be a link-local address (169.254.0.0/16)", str(local))
+    if local is not None and service_ip is not None and local == service_ip:
+        problems.add("coredns_nodelocaldns_ip", "must differ from coredns_service_ip", str(local))
+    proxy = settings.get("coredns_kube_proxy_mode")
+    if proxy not in PROXY_MODES:
+        problems.add("coredns_kube_proxy_mode", f"must be one of {', '.join(PROXY_MODES)}", proxy)
+
+
+def coredns_problems(settings):
+    """One message per problem in the coredns role's input, each naming its variable."""
+    problems = Problems()
+    typed = _typed(settings, problems)
+    _min_max_problems(settings, typed, problems)
+    _mode_problems(typed, problems)
+    _nodelocal_problems(settings, typed, problems)
     kubelet_dns = settings.get("kubelet_cluster_dns")
     if kubelet_dns is not None and not problems.messages:
         wanted = coredns_kubelet_cluster_dns(settings)

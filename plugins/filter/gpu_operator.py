@@ -35,7 +35,9 @@ def gpu_operator_dcgm_csv(metrics):
 def _merge(base, extra):
     merged = dict(base)
     for key, value in (extra or {}).items():
-        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        merged[key] = (
+            _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        )
     return merged
 
 
@@ -65,7 +67,9 @@ def gpu_operator_values(settings):
     if settings.get("gpu_operator_operator_node_selector"):
         values["operator"] = {"nodeSelector": dict(settings["gpu_operator_operator_node_selector"])}
     if settings.get("gpu_operator_nfd_worker_node_selector"):
-        values["node-feature-discovery"] = {"worker": {"nodeSelector": dict(settings["gpu_operator_nfd_worker_node_selector"])}}
+        values["node-feature-discovery"] = {
+            "worker": {"nodeSelector": dict(settings["gpu_operator_nfd_worker_node_selector"])}
+        }
     return _merge(values, settings.get("gpu_operator_values_extra") or {})
 
 
@@ -97,9 +101,7 @@ def unknown_value_keys(values, known_keys):
     return sorted(p for p in unknown if not any(p.startswith(q + ".") for q in unknown))
 
 
-def gpu_operator_problems(settings, known_keys, removed_keys):
-    """One message per problem in the gpu_operator role's input, each naming its variable."""
-    problems = Problems()
+def _flag_problems(settings, problems):
     flags = {}
     for name in (
         "gpu_operator_driver_enabled",
@@ -112,19 +114,57 @@ def gpu_operator_problems(settings, known_keys, removed_keys):
         "gpu_operator_cdi_enabled",
     ):
         flags[name] = problems.boolean(name, settings.get(name))
+    return flags
+
+
+def _setting_problems(settings, flags, problems):
     version = settings.get("gpu_operator_driver_version")
     if version not in (None, "") and not _DRIVER.match(str(version)):
-        problems.add("gpu_operator_driver_version", "must be a driver version like 580.126.20 or empty (the chart's)", version)
+        problems.add(
+            "gpu_operator_driver_version", "must be a driver version like 580.126.20 or empty (the chart's)", version
+        )
     if flags["gpu_operator_driver_enabled"] is False and version not in (None, ""):
         problems.add("gpu_operator_driver_version", "must be empty when gpu_operator_driver_enabled is false", version)
     if settings.get("gpu_operator_mig_strategy") not in MIG_STRATEGIES:
-        problems.add("gpu_operator_mig_strategy", f"must be one of {', '.join(MIG_STRATEGIES)}", settings.get("gpu_operator_mig_strategy"))
+        problems.add(
+            "gpu_operator_mig_strategy",
+            f"must be one of {', '.join(MIG_STRATEGIES)}",
+            settings.get("gpu_operator_mig_strategy"),
+        )
     if not isinstance(settings.get("gpu_operator_tolerations"), list):
-        problems.add("gpu_operator_tolerations", "must be a list of tolerations", settings.get("gpu_operator_tolerations"))
-    for name in ("gpu_operator_operator_node_selector", "gpu_operator_nfd_worker_node_selector", "gpu_operator_values_extra"):
+        problems.add(
+            "gpu_operator_tolerations", "must be a list of tolerations", settings.get("gpu_operator_tolerations")
+        )
+    for name in (
+        "gpu_operator_operator_node_selector",
+        "gpu_operator_nfd_worker_node_selector",
+        "gpu_operator_values_extra",
+    ):
         if not isinstance(settings.get(name), dict):
             problems.add(name, "must be a dict", settings.get(name))
-    metrics = settings.get("gpu_operator_dcgm_metrics")
+
+
+def gpu_operator_problems(settings, known_keys, removed_keys):
+    """One message per problem in the gpu_operator role's input, each naming its variable."""
+    problems = Problems()
+    flags = _flag_problems(settings, problems)
+    _setting_problems(settings, flags, problems)
+    _metric_problems(settings.get("gpu_operator_dcgm_metrics"), problems)
+    if problems:
+        return problems.messages
+    values = gpu_operator_values(settings)
+    for path in unknown_value_keys(values, known_keys):
+        source = "gpu_operator_values_extra"
+        if path in removed_keys:
+            problems.add(source, f"'{path}' was removed from the chart ({removed_keys[path]})")
+        else:
+            problems.add(
+                source, f"'{path}' is not a value of the pinned chart (see roles/gpu_operator/files/chart-keys-*.yml)"
+            )
+    return problems.messages
+
+
+def _metric_problems(metrics, problems):
     if not isinstance(metrics, list):
         problems.add("gpu_operator_dcgm_metrics", "must be a list of {field, type, help}", metrics)
         metrics = []
@@ -137,21 +177,15 @@ def gpu_operator_problems(settings, known_keys, removed_keys):
             and "\n" not in str(metric["help"])
         )
         if not ok:
-            problems.add("gpu_operator_dcgm_metrics", "every entry must be {field: DCGM_FI_..., type: gauge|counter|label, help: one line}", metric)
+            problems.add(
+                "gpu_operator_dcgm_metrics",
+                "every entry must be {field: DCGM_FI_..., type: gauge|counter|label, help: one line}",
+                metric,
+            )
     fields = {m.get("field") for m in metrics if isinstance(m, dict)}
     missing = [field for field in REQUIRED_METRICS if field not in fields]
     if missing:
         problems.add("gpu_operator_dcgm_metrics", "must keep the ECC, row-remap and Xid counters", missing)
-    if problems:
-        return problems.messages
-    values = gpu_operator_values(settings)
-    for path in unknown_value_keys(values, known_keys):
-        source = "gpu_operator_values_extra"
-        if path in removed_keys:
-            problems.add(source, f"'{path}' was removed from the chart ({removed_keys[path]})")
-        else:
-            problems.add(source, f"'{path}' is not a value of the pinned chart (see roles/gpu_operator/files/chart-keys-*.yml)")
-    return problems.messages
 
 
 class FilterModule:

@@ -45,7 +45,9 @@ def kube_addons_manifest(objects):
     """The objects as one multi-document YAML text (keys sorted: the same objects give the same text)."""
     # Through JSON first: templated values may be str/dict subclasses that the safe dumper refuses.
     plain = json.loads(json.dumps(list(objects)))
-    return "".join("---\n" + yaml.dump(obj, Dumper=_BlockDumper, sort_keys=True, default_flow_style=False) for obj in plain)
+    return "".join(
+        "---\n" + yaml.dump(obj, Dumper=_BlockDumper, sort_keys=True, default_flow_style=False) for obj in plain
+    )
 
 
 def kube_addons_problems(versions):
@@ -78,7 +80,11 @@ def kube_addons_problems(versions):
         problems.add(f"{variable}.{CHART}", "must be a dict with repository, name and version", chart)
     else:
         if not str(chart.get("repository", "")).startswith(("https://", "oci://")):
-            problems.add(f"{variable}.{CHART}.repository", "must be an https:// or oci:// chart repository", chart.get("repository"))
+            problems.add(
+                f"{variable}.{CHART}.repository",
+                "must be an https:// or oci:// chart repository",
+                chart.get("repository"),
+            )
         if not chart.get("name"):
             problems.add(f"{variable}.{CHART}.name", "must be the chart's name", chart.get("name"))
         if not _CHART_VERSION.match(str(chart.get("version", ""))):

@@ -134,56 +134,45 @@ def npd_custom_plugin_monitor(groups, runner, settings):
 def npd_host_checks(groups, is_gpu_node, settings, max_output_length=80, command_timeout=10):
     """The per-host plugin file: the check ids of each group (none of a GPU-only group on other nodes)."""
     return {
-        "groups": {group["name"]: [] if group.get("gpu_only") and not is_gpu_node else list(group["checks"]) for group in groups},
+        "groups": {
+            group["name"]: [] if group.get("gpu_only") and not is_gpu_node else list(group["checks"])
+            for group in groups
+        },
         "settings": dict(settings or {}),
         "max_output_length": int(max_output_length),
         "command_timeout": float(command_timeout),
     }
 
 
-def node_problem_detector_problems(settings):
-    """One message per problem in the node_problem_detector role's input, each naming its variable."""
-    problems = Problems()
-    groups = settings.get("node_problem_detector_check_groups")
-    known = catalogue()
+def _group_problems(group, names, conditions, known, problems):
     variable = "node_problem_detector_check_groups"
-    if not isinstance(groups, list) or not groups:
-        problems.add(variable, "must be a non-empty list of check groups", groups)
-        groups = []
-    names, conditions = set(), set()
-    for group in groups:
-        if not isinstance(group, dict):
-            problems.add(variable, "every group must be a dict", group)
-            continue
-        name = group.get("name")
-        where = f"{variable}[{name}]"
-        unknown = sorted(set(group) - {"name", "condition", "ok_reason", "problem_reason", "gpu_only", "checks"})
-        if unknown:
-            problems.add(where, "has unknown keys (name, condition, ok_reason, problem_reason, gpu_only, checks)", unknown)
-        if not isinstance(name, str) or not _GROUP.match(name) or name in names:
-            problems.add(where, "name must be a unique lower-case word (a-z, 0-9, _)", name)
-        names.add(name)
-        for key in ("condition", "ok_reason", "problem_reason"):
-            if not isinstance(group.get(key), str) or not _CAMEL.match(group.get(key)):
-                problems.add(f"{where}.{key}", "must be a CamelCase word (a node condition type or reason)", group.get(key))
-        if group.get("condition") in conditions:
-            problems.add(f"{where}.condition", "must differ from every other group's condition", group.get("condition"))
-        conditions.add(group.get("condition"))
-        checks = group.get("checks")
-        if not isinstance(checks, list) or not checks:
-            problems.add(f"{where}.checks", "must be a non-empty list of check ids", checks)
-        else:
-            missing = [check_id for check_id in checks if check_id not in known]
-            if missing:
-                problems.add(f"{where}.checks", "names checks the library does not have", missing)
-    for name in ("node_problem_detector_invoke_interval", "node_problem_detector_plugin_timeout"):
-        value = settings.get(name)
-        if not isinstance(value, str) or not _DURATION.match(value):
-            problems.add(name, "must be a duration such as 30s or 5m", value)
-    problems.integer(
-        "node_problem_detector_max_output_length", settings.get("node_problem_detector_max_output_length"), minimum=1
-    )
-    problems.integer("node_problem_detector_concurrency", settings.get("node_problem_detector_concurrency"), minimum=1)
+    if not isinstance(group, dict):
+        problems.add(variable, "every group must be a dict", group)
+        return
+    name = group.get("name")
+    where = f"{variable}[{name}]"
+    unknown = sorted(set(group) - {"name", "condition", "ok_reason", "problem_reason", "gpu_only", "checks"})
+    if unknown:
+        problems.add(where, "has unknown keys (name, condition, ok_reason, problem_reason, gpu_only, checks)", unknown)
+    if not isinstance(name, str) or not _GROUP.match(name) or name in names:
+        problems.add(where, "name must be a unique lower-case word (a-z, 0-9, _)", name)
+    names.add(name)
+    for key in ("condition", "ok_reason", "problem_reason"):
+        if not isinstance(group.get(key), str) or not _CAMEL.match(group.get(key)):
+            problems.add(f"{where}.{key}", "must be a CamelCase word (a node condition type or reason)", group.get(key))
+    if group.get("condition") in conditions:
+        problems.add(f"{where}.condition", "must differ from every other group's condition", group.get("condition"))
+    conditions.add(group.get("condition"))
+    checks = group.get("checks")
+    if not isinstance(checks, list) or not checks:
+        problems.add(f"{where}.checks", "must be a non-empty list of check ids", checks)
+        return
+    missing = [check_id for check_id in checks if check_id not in known]
+    if missing:
+        problems.add(f"{where}.checks", "names checks the library does not have", missing)
+
+
+def _xid_problems(settings, problems):
     for name in ("node_problem_detector_xid_drain", "node_problem_detector_xid_application"):
         value = settings.get(name)
         if not isinstance(value, list) or any(as_int(code) is None or as_int(code) < 1 for code in value):
@@ -192,6 +181,28 @@ def node_problem_detector_problems(settings):
     both = sorted(drain & {as_int(code) for code in settings.get("node_problem_detector_xid_application") or []})
     if both:
         problems.add("node_problem_detector_xid_application", "must not repeat a drain-class Xid", both)
+
+
+def node_problem_detector_problems(settings):
+    """One message per problem in the node_problem_detector role's input, each naming its variable."""
+    problems = Problems()
+    groups = settings.get("node_problem_detector_check_groups")
+    if not isinstance(groups, list) or not groups:
+        problems.add("node_problem_detector_check_groups", "must be a non-empty list of check groups", groups)
+        groups = []
+    known = catalogue()
+    names, conditions = set(), set()
+    for group in groups:
+        _group_problems(group, names, conditions, known, problems)
+    for name in ("node_problem_detector_invoke_interval", "node_problem_detector_plugin_timeout"):
+        value = settings.get(name)
+        if not isinstance(value, str) or not _DURATION.match(value):
+            problems.add(name, "must be a duration such as 30s or 5m", value)
+    problems.integer(
+        "node_problem_detector_max_output_length", settings.get("node_problem_detector_max_output_length"), minimum=1
+    )
+    problems.integer("node_problem_detector_concurrency", settings.get("node_problem_detector_concurrency"), minimum=1)
+    _xid_problems(settings, problems)
     if not isinstance(settings.get("node_problem_detector_check_settings"), dict):
         problems.add(
             "node_problem_detector_check_settings",

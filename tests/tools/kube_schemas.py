@@ -215,7 +215,9 @@ def _strict(schema):
     (the apiserver would prune them silently), unless the schema keeps unknown fields on purpose."""
     if not isinstance(schema, dict):
         return schema
-    strict = {key: _strict(value) if key in ("items", "additionalProperties") else value for key, value in schema.items()}
+    strict = {
+        key: _strict(value) if key in ("items", "additionalProperties") else value for key, value in schema.items()
+    }
     if "properties" in schema:
         strict["properties"] = {name: _strict(child) for name, child in schema["properties"].items()}
         if not schema.get("x-kubernetes-preserve-unknown-fields") and "additionalProperties" not in schema:
@@ -237,7 +239,12 @@ def crd_schemas(crds):
                 key = (f"{spec['group']}/{version['name']}", spec["names"]["kind"])
                 body = dict(_strict(schema))
                 # apiVersion, kind and metadata are checked by the apiserver itself.
-                body["properties"] = {**body.get("properties", {}), "apiVersion": _STR, "kind": _STR, "metadata": {"type": "object"}}
+                body["properties"] = {
+                    **body.get("properties", {}),
+                    "apiVersion": _STR,
+                    "kind": _STR,
+                    "metadata": {"type": "object"},
+                }
                 schemas[key] = body
     return schemas
 

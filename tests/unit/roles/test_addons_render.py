@@ -133,7 +133,9 @@ def test_coredns_spread_autoscaled_and_wired(rendered):
     assert "replicas" not in coredns["spec"]  # the autoscaler owns the count
     pod = coredns["spec"]["template"]["spec"]
     anti = pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
-    assert anti == [{"labelSelector": {"matchLabels": {"k8s-app": "kube-dns"}}, "topologyKey": "kubernetes.io/hostname"}]
+    assert anti == [
+        {"labelSelector": {"matchLabels": {"k8s-app": "kube-dns"}}, "topologyKey": "kubernetes.io/hostname"}
+    ]
     assert pod["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
     assert pod["priorityClassName"] == "system-cluster-critical"
     # 4 nodes x 110 pods + 5000 services: ceil(5440 / 1000 + 54) = 60 -> at least 70 MiB.
@@ -161,7 +163,9 @@ def test_coredns_spread_autoscaled_and_wired(rendered):
 
 
 def test_node_problem_detector_configs_follow_npd_fields(rendered):
-    config = by_name(documents(rendered["dir"] / "node-problem-detector.yaml"), "ConfigMap", "node-problem-detector-config")
+    config = by_name(
+        documents(rendered["dir"] / "node-problem-detector.yaml"), "ConfigMap", "node-problem-detector-config"
+    )
     kernel = json.loads(config["data"]["kernel-monitor.json"])
     custom = json.loads(config["data"]["aiplatform-checks.json"])
     npd_schemas.validate_kernel_monitor(kernel)
@@ -183,7 +187,9 @@ def test_kube_eventer_sink(rendered):
 
 
 def helm_template(values_file, chart):
-    assert HELM.is_file(), f"{HELM} is missing: run `python tests/tools/kube_clients.py build/kube-clients` (make kube-clients)"
+    assert HELM.is_file(), (
+        f"{HELM} is missing: run `python tests/tools/kube_clients.py build/kube-clients` (make kube-clients)"
+    )
     result = subprocess.run(
         [str(HELM), "template", "gpu-operator", str(chart), "--namespace", "gpu-operator", "--include-crds",
          "--kube-version", "v1.34.0", "-f", str(values_file)],
@@ -207,7 +213,9 @@ def test_gpu_operator_values_render_with_the_pinned_chart(rendered):
     policy = next(d for d in docs if d["kind"] == "ClusterPolicy")["spec"]
     assert policy["dcgmExporter"]["config"] == {"name": "aiplatform-dcgm-metrics"}
     assert policy["mig"] == {"strategy": "single"}
-    assert policy["daemonsets"]["tolerations"] == [{"effect": "NoSchedule", "key": "nvidia.com/gpu", "operator": "Exists"}]
+    assert policy["daemonsets"]["tolerations"] == [
+        {"effect": "NoSchedule", "key": "nvidia.com/gpu", "operator": "Exists"}
+    ]
     metrics = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "aiplatform-dcgm-metrics")
     assert "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL, counter" in metrics["data"]["dcgm-metrics.csv"]
     lint = subprocess.run(
@@ -228,12 +236,14 @@ def test_gpu_operator_values_render_with_the_pinned_chart(rendered):
         ),
         (
             {"coredns_autoscaler_max": 5,
-             "kube_addons_versions": {"gpu_operator_chart": {"repository": "https://x", "name": "gpu-operator", "version": ">=26"}}},
+             "kube_addons_versions": {"gpu_operator_chart": {"repository": "https://x", "name": "gpu-operator",
+                                                             "version": ">=26"}}},
             ["coredns_autoscaler_max: must be at most the 4 nodes CoreDNS may run on",
              "kube_addons_versions.gpu_operator_chart.version: must pin one chart version"],
         ),
         (
-            {"gpu_operator_values_extra": {"operator": {"defaultRuntime": "containerd"}, "driverr": {"enabled": False}}},
+            {"gpu_operator_values_extra": {"operator": {"defaultRuntime": "containerd"},
+                                           "driverr": {"enabled": False}}},
             ["'operator.defaultRuntime' was removed from the chart", "'driverr' is not a value of the pinned chart"],
         ),
         ({"kube_eventer_webhook_url": "ftp://x"}, ["kube_eventer_webhook_url: must be an http:// or https:// URL"]),

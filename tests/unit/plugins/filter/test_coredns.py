@@ -18,7 +18,21 @@ from ansible_collections.aiplatform.cluster.plugins.filter.coredns import (
 
 # TestScaleFromSingleParam: coresPerReplica 2, min 2, max 100 (nodesPerReplica unset: 1 replica).
 SINGLE = {"coresPerReplica": 2, "min": 2, "max": 100}
-SINGLE_CASES = [(0, 2), (1, 2), (2, 2), (3, 2), (4, 2), (6, 3), (10, 5), (11, 6), (19, 10), (20, 10), (21, 11), (30, 15), (40, 20)]
+SINGLE_CASES = [
+    (0, 2),
+    (1, 2),
+    (2, 2),
+    (3, 2),
+    (4, 2),
+    (6, 3),
+    (10, 5),
+    (11, 6),
+    (19, 10),
+    (20, 10),
+    (21, 11),
+    (30, 15),
+    (40, 20),
+]
 
 
 @pytest.mark.parametrize(("cores", "expected"), SINGLE_CASES)
@@ -100,7 +114,20 @@ def test_linear_cordoned_nodes_left_out_by_default():
 
 # TestControllerScaler and TestControllerScalerFromZero (ladder).
 LADDER = [[1, 1], [2, 2], [3, 3], [4, 4], [10, 10], [20, 20]]
-LADDER_CASES = [(0, 1), (1, 1), (2, 2), (3, 3), (4, 4), (6, 4), (10, 10), (11, 10), (19, 10), (20, 20), (21, 20), (40, 20)]
+LADDER_CASES = [
+    (0, 1),
+    (1, 1),
+    (2, 2),
+    (3, 3),
+    (4, 4),
+    (6, 4),
+    (10, 10),
+    (11, 10),
+    (19, 10),
+    (20, 20),
+    (21, 20),
+    (40, 20),
+]
 
 
 @pytest.mark.parametrize(("cores", "expected"), LADDER_CASES)
@@ -211,7 +238,9 @@ def test_bad_numbers_and_modes():
         "coredns_autoscaler_min: must be a whole number of 1 or more (got 'two')",
         "coredns_autoscaler_prevent_single_point_failure: must be a boolean (true or false) (got 'maybe')",
     ]
-    assert coredns_problems(settings(coredns_autoscaler_cores_per_replica=0, coredns_autoscaler_nodes_per_replica=0)) == [
+    assert coredns_problems(
+        settings(coredns_autoscaler_cores_per_replica=0, coredns_autoscaler_nodes_per_replica=0)
+    ) == [
         "coredns_autoscaler_nodes_per_replica: coredns_autoscaler_cores_per_replica or "
         "coredns_autoscaler_nodes_per_replica must be above 0 (got 0)"
     ]
@@ -226,7 +255,9 @@ def test_ladder_steps_above_the_eligible_nodes_are_refused():
     fine = settings(coredns_autoscaler_mode="ladder", coredns_autoscaler_ladder_nodes_to_replicas=[[1, 2], ["20", "6"]])
     assert coredns_problems(fine) == []
     params = coredns_autoscaler_params(fine)
-    assert params == {"ladder": {"coresToReplicas": [], "nodesToReplicas": [[1, 2], [20, 6]], "includeUnschedulableNodes": False}}
+    assert params == {
+        "ladder": {"coresToReplicas": [], "nodesToReplicas": [[1, 2], [20, 6]], "includeUnschedulableNodes": False}
+    }
     assert coredns_expected_replicas(params, 25, 0) == 6
     assert coredns_problems(settings(coredns_autoscaler_mode="ladder")) == [
         "coredns_autoscaler_ladder_nodes_to_replicas: the ladder mode needs at least one step (got [])"
@@ -248,8 +279,16 @@ def test_expected_replicas_at_the_inventory_size():
     [
         ({}, ["10.96.0.10"], ["169.254.25.10", "10.96.0.10"]),
         ({"coredns_nodelocaldns_enabled": True}, ["10.96.0.10"], ["169.254.25.10", "10.96.0.10"]),
-        ({"coredns_nodelocaldns_enabled": True, "coredns_kube_proxy_mode": "nftables"}, ["10.96.0.10"], ["169.254.25.10", "10.96.0.10"]),
-        ({"coredns_nodelocaldns_enabled": True, "coredns_kube_proxy_mode": "ipvs"}, ["169.254.25.10"], ["169.254.25.10"]),
+        (
+            {"coredns_nodelocaldns_enabled": True, "coredns_kube_proxy_mode": "nftables"},
+            ["10.96.0.10"],
+            ["169.254.25.10", "10.96.0.10"],
+        ),
+        (
+            {"coredns_nodelocaldns_enabled": True, "coredns_kube_proxy_mode": "ipvs"},
+            ["169.254.25.10"],
+            ["169.254.25.10"],
+        ),
         ({"coredns_kube_proxy_mode": "ipvs"}, ["10.96.0.10"], ["169.254.25.10"]),
     ],
 )

@@ -43,8 +43,10 @@ def test_floating_tags_bad_digests_and_chart_ranges_are_refused():
     versions["gpu_operator_chart"]["version"] = "~26.7"
     del versions["node_local_dns"]
     assert kube_addons_problems(versions) == [
-        "kube_addons_versions.coredns.tag: must pin a version (a tag that is not empty or floating like latest) (got 'latest')",
+        "kube_addons_versions.coredns.tag: must pin a version (a tag that is not empty or floating like "
+        "latest) (got 'latest')",
         "kube_addons_versions.node_local_dns: must be a dict with repository, tag and digest (got None)",
         "kube_addons_versions.kube_eventer.digest: must be empty or sha256:<64 hex digits> (got 'sha256:abc')",
-        "kube_addons_versions.gpu_operator_chart.version: must pin one chart version (like v26.3.3; not a range, not empty) (got '~26.7')",
+        "kube_addons_versions.gpu_operator_chart.version: must pin one chart version (like v26.3.3; not a "
+        "range, not empty) (got '~26.7')",
     ]

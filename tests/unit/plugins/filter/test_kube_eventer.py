@@ -16,10 +16,18 @@ SETTINGS = {
 
 def test_sink_options_are_the_urls_query():
     sink = kube_eventer_sink({**SETTINGS, "kube_eventer_kinds": ["Node", "Pod"]})
-    assert sink == "webhook:https://events.example.com/hook?level=Warning&method=POST&kinds=Node,Pod&header=Content-Type=application/json"
+    assert (
+        sink
+        == "webhook:https://events.example.com/hook?level=Warning&method=POST&kinds=Node,Pod&header=Content-Type=application/json"
+    )
     # As kube-eventer reads it (url.Parse of what follows "webhook:", then the query's options).
     query = parse_qs(urlsplit(sink.split(":", 1)[1]).query)
-    assert query == {"level": ["Warning"], "method": ["POST"], "kinds": ["Node,Pod"], "header": ["Content-Type=application/json"]}
+    assert query == {
+        "level": ["Warning"],
+        "method": ["POST"],
+        "kinds": ["Node,Pod"],
+        "header": ["Content-Type=application/json"],
+    }
     with_query = kube_eventer_sink({**SETTINGS, "kube_eventer_webhook_url": "https://x.example/h?token=abc"})
     assert with_query.startswith("webhook:https://x.example/h?token=abc&level=Warning&")
 
@@ -28,7 +36,13 @@ def test_problems():
     assert kube_eventer_problems(SETTINGS) == []
     assert kube_eventer_problems({**SETTINGS, "kube_eventer_enabled": "false", "kube_eventer_webhook_url": ""}) == []
     assert kube_eventer_problems(
-        {**SETTINGS, "kube_eventer_webhook_url": "", "kube_eventer_level": "Error", "kube_eventer_kinds": ["pod"], "kube_eventer_headers": {"a b": "c"}}
+        {
+            **SETTINGS,
+            "kube_eventer_webhook_url": "",
+            "kube_eventer_level": "Error",
+            "kube_eventer_kinds": ["pod"],
+            "kube_eventer_headers": {"a b": "c"},
+        }
     ) == [
         "kube_eventer_webhook_url: must be an http:// or https:// URL (required when enabled) (got '')",
         "kube_eventer_level: must be one of Normal, Warning (got 'Error')",

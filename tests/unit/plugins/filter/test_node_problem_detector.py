@@ -3,6 +3,7 @@ tests/tools/npd_schemas.py), what their patterns match as NPD matches them (anch
 log), the per-host plugin file and the role's input checks."""
 
 import re
+from pathlib import Path
 
 import npd_schemas
 import pytest
@@ -14,11 +15,19 @@ from ansible_collections.aiplatform.cluster.plugins.filter.node_problem_detector
     npd_host_checks,
     npd_kernel_monitor,
 )
-from pathlib import Path
 
-DEFAULTS = yaml.safe_load((Path(__file__).resolve().parents[4] / "roles/node_problem_detector/defaults/main.yml").read_text())
+DEFAULTS = yaml.safe_load(
+    (Path(__file__).resolve().parents[4] / "roles/node_problem_detector/defaults/main.yml").read_text()
+)
 GROUPS = DEFAULTS["node_problem_detector_check_groups"]
-MONITOR = {"xid_drain": [], "xid_application": [], "invoke_interval": "60s", "timeout": "30s", "max_output_length": 80, "concurrency": 3}
+MONITOR = {
+    "xid_drain": [],
+    "xid_application": [],
+    "invoke_interval": "60s",
+    "timeout": "30s",
+    "max_output_length": 80,
+    "concurrency": 3,
+}
 
 
 def npd_matches(config, line):
@@ -34,10 +43,19 @@ def test_kernel_monitor_is_valid_and_matches_what_it_should():
     assert npd_matches(config, "NVRM: Xid (PCI:0000:ab:00): 13, Graphics SM Warp Exception") == ["GPUApplicationXid"]
     assert npd_matches(config, "NVRM: Xid (PCI:0000:ab:00): 7, something") == []
     assert npd_matches(config, "NVRM: Xid (PCI:0000:ab:00): 148, NVLink") == ["DrainClassXid"]
-    assert npd_matches(config, "task containerd:1234 blocked for more than 120 seconds.") == ["TaskHung", "ContainerRuntimeHung"]
+    assert npd_matches(config, "task containerd:1234 blocked for more than 120 seconds.") == [
+        "TaskHung",
+        "ContainerRuntimeHung",
+    ]
     assert npd_matches(config, "task python3:99 blocked for more than 120 seconds.") == ["TaskHung"]
-    assert npd_matches(config, "EXT4-fs (nvme0n1p2): Remounting filesystem read-only") == ["FilesystemError", "FilesystemIsReadOnly"]
-    assert npd_matches(config, "XFS (sdb1): Corruption detected. Shutting down filesystem") == ["FilesystemError", "XfsHasShutdown"]
+    assert npd_matches(config, "EXT4-fs (nvme0n1p2): Remounting filesystem read-only") == [
+        "FilesystemError",
+        "FilesystemIsReadOnly",
+    ]
+    assert npd_matches(config, "XFS (sdb1): Corruption detected. Shutting down filesystem") == [
+        "FilesystemError",
+        "XfsHasShutdown",
+    ]
     assert npd_matches(config, "e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex") == []
 
 
@@ -50,7 +68,12 @@ def test_kernel_monitor_takes_the_configured_xid_lists():
 def test_custom_plugin_monitor_is_valid():
     config = npd_custom_plugin_monitor(GROUPS, "/usr/local/libexec/aiplatform/npd-check", MONITOR)
     npd_schemas.validate_custom_plugin_monitor(config)
-    assert [c["type"] for c in config["conditions"]] == ["GPUHealthProblem", "TimeSyncProblem", "ContainerRuntimeProblem", "DiskProblem"]
+    assert [c["type"] for c in config["conditions"]] == [
+        "GPUHealthProblem",
+        "TimeSyncProblem",
+        "ContainerRuntimeProblem",
+        "DiskProblem",
+    ]
     assert config["rules"][0] == {
         "type": "permanent",
         "condition": "GPUHealthProblem",
@@ -94,7 +117,13 @@ SETTINGS = {
 
 def test_problems():
     assert node_problem_detector_problems(SETTINGS) == []
-    bad_group = {**GROUPS[1], "name": "time2", "condition": "TimeSyncProblem", "checks": ["time.sync", "time.nope"], "colour": 1}
+    bad_group = {
+        **GROUPS[1],
+        "name": "time2",
+        "condition": "TimeSyncProblem",
+        "checks": ["time.sync", "time.nope"],
+        "colour": 1,
+    }
     problems = node_problem_detector_problems(
         {
             **SETTINGS,
@@ -108,11 +137,13 @@ def test_problems():
     assert problems == [
         "node_problem_detector_check_groups[time2]: has unknown keys (name, condition, ok_reason, problem_reason, "
         "gpu_only, checks) (got ['colour'])",
-        "node_problem_detector_check_groups[time2].condition: must differ from every other group's condition (got 'TimeSyncProblem')",
+        "node_problem_detector_check_groups[time2].condition: must differ from every other group's condition "
+        "(got 'TimeSyncProblem')",
         "node_problem_detector_check_groups[time2].checks: names checks the library does not have (got ['time.nope'])",
         "node_problem_detector_invoke_interval: must be a duration such as 30s or 5m (got '60')",
         "node_problem_detector_max_output_length: must be a whole number of 1 or more (got 0)",
-        "node_problem_detector_xid_drain: must be a list of Xid numbers (empty: the check library's list) (got [79, 'x'])",
+        "node_problem_detector_xid_drain: must be a list of Xid numbers (empty: the check library's list) (got "
+        "[79, 'x'])",
         "node_problem_detector_check_settings: must be a dict of check settings (got [])",
     ]
     assert node_problem_detector_problems(

@@ -66,11 +66,14 @@ def test_broken_root_is_a_problem_naming_the_checks(config):
 def test_unknown_group_or_check_is_unknown(config):
     root, cfg = config(False)
     assert run_group(cfg, "nope", str(root))[0] == 2
-    assert run_group({**cfg, "groups": {"x": ["no.such.check"]}}, "x", str(root)) == (2, "unknown check id(s): no.such.check")
+    assert run_group({**cfg, "groups": {"x": ["no.such.check"]}}, "x", str(root)) == (
+        2,
+        "unknown check id(s): no.such.check",
+    )
 
 
 def test_main_reads_the_host_file(tmp_path, config):
-    root, cfg = config(False)
+    _root, cfg = config(False)
     # main() runs on "/" (the node's own root after chroot): a group of a root-independent check.
     path = tmp_path / "checks.json"
     path.write_text(json.dumps({**cfg, "groups": {"none": []}}))
