@@ -268,3 +268,27 @@ def test_addons_playbook_says_it_skips_without_a_kubeconfig(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:]
     assert "SKIPPING the cluster add-ons" in result.stdout
     assert not manifests.exists()
+
+
+def test_string_forms_from_extra_vars(tmp_path):
+    # What `-e name=value` passes: every boolean and number as a string.
+    result, manifests = run(
+        tmp_path,
+        coredns_nodelocaldns_enabled="false",
+        coredns_autoscaler_min="3",
+        coredns_autoscaler_max="4",
+        coredns_autoscaler_prevent_single_point_failure="false",
+        node_problem_detector_max_output_length="100",
+        gpu_operator_driver_enabled="false",
+        kube_eventer_enabled="false",
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    docs = documents(manifests / "coredns.yaml")
+    assert "DaemonSet" not in [doc["kind"] for doc in docs]
+    params = json.loads(by_name(docs, "ConfigMap", "coredns-autoscaler")["data"]["linear"])
+    assert (params["min"], params["max"], params["preventSinglePointFailure"]) == (3, 4, False)
+    values = yaml.safe_load((manifests / "gpu-operator-values.yaml").read_text())
+    assert values["driver"] == {"enabled": False}
+    config = by_name(documents(manifests / "node-problem-detector.yaml"), "ConfigMap", "node-problem-detector-config")
+    assert json.loads(config["data"]["aiplatform-checks.json"])["pluginConfig"]["max_output_length"] == 100
+    assert not (manifests / "kube-eventer.yaml").exists()
