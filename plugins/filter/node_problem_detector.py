@@ -99,9 +99,10 @@ def npd_kernel_monitor(settings):
     }
 
 
-def npd_custom_plugin_monitor(groups, runner, settings):
+def npd_custom_plugin_monitor(groups, command, settings):
     """The custom plugin monitor: one condition per check group, set by a permanent rule that runs the
-    runner (through ``chroot /host``, so the node's own Python and tools run) with the group's name."""
+    ``command`` (the node's Python and the runner) through ``chroot /host``, so the node's own Python
+    and tools run, with the group's name as the last argument."""
     return {
         "plugin": "custom",
         "pluginConfig": {
@@ -123,7 +124,7 @@ def npd_custom_plugin_monitor(groups, runner, settings):
                 "condition": group["condition"],
                 "reason": group["problem_reason"],
                 "path": "/usr/sbin/chroot",
-                "args": ["/host", runner, group["name"]],
+                "args": ["/host", *command, group["name"]],
                 "timeout": settings.get("timeout", "30s"),
             }
             for group in groups

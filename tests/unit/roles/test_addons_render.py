@@ -77,7 +77,7 @@ def fixture_rendered(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("addons")
     first, manifests = run(tmp_path)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
-    second, _ = run(tmp_path)
+    second, _manifests = run(tmp_path)
     assert second.returncode == 0, second.stdout[-4000:]
     return {"first": first, "second": second, "dir": manifests}
 

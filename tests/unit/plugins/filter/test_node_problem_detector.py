@@ -66,7 +66,9 @@ def test_kernel_monitor_takes_the_configured_xid_lists():
 
 
 def test_custom_plugin_monitor_is_valid():
-    config = npd_custom_plugin_monitor(GROUPS, "/usr/local/libexec/aiplatform/npd-check", MONITOR)
+    config = npd_custom_plugin_monitor(
+        GROUPS, ["/usr/bin/python3", "/usr/local/libexec/aiplatform/npd-check.py"], MONITOR
+    )
     npd_schemas.validate_custom_plugin_monitor(config)
     assert [c["type"] for c in config["conditions"]] == [
         "GPUHealthProblem",
@@ -79,7 +81,7 @@ def test_custom_plugin_monitor_is_valid():
         "condition": "GPUHealthProblem",
         "reason": "GPUHealthCheckFailed",
         "path": "/usr/sbin/chroot",
-        "args": ["/host", "/usr/local/libexec/aiplatform/npd-check", "gpu"],
+        "args": ["/host", "/usr/bin/python3", "/usr/local/libexec/aiplatform/npd-check.py", "gpu"],
         "timeout": "30s",
     }
     with pytest.raises(ValueError, match="above the global timeout"):
