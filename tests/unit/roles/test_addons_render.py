@@ -281,12 +281,18 @@ def test_string_forms_from_extra_vars(tmp_path):
         node_problem_detector_max_output_length="100",
         gpu_operator_driver_enabled="false",
         kube_eventer_enabled="false",
+        coredns_node_selector={"pool": "infra", "dns": "yes"},
     )
     assert result.returncode == 0, result.stdout[-3000:]
     docs = documents(manifests / "coredns.yaml")
     assert "DaemonSet" not in [doc["kind"] for doc in docs]
     params = json.loads(by_name(docs, "ConfigMap", "coredns-autoscaler")["data"]["linear"])
     assert (params["min"], params["max"], params["preventSinglePointFailure"]) == (3, 4, False)
+    # The autoscaler counts the nodes CoreDNS may run on: its --nodelabels is CoreDNS's node selector.
+    autoscaler = by_name(docs, "Deployment", "coredns-autoscaler")["spec"]["template"]["spec"]["containers"][0]
+    assert "--nodelabels=dns=yes,pool=infra" in autoscaler["command"]
+    selector = by_name(docs, "Deployment", "coredns")["spec"]["template"]["spec"]["nodeSelector"]
+    assert selector == {"kubernetes.io/os": "linux", "pool": "infra", "dns": "yes"}
     values = yaml.safe_load((manifests / "gpu-operator-values.yaml").read_text())
     assert values["driver"] == {"enabled": False}
     config = by_name(documents(manifests / "node-problem-detector.yaml"), "ConfigMap", "node-problem-detector-config")
