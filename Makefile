@@ -66,8 +66,8 @@ lab-down: deps ## Remove the lab hosts and network
 	ansible-playbook -i $(LAB_INVENTORY) tests/lab/lab.yml -e lab_state=absent
 
 demo: lab-up ## Run playbooks/site.yml against the lab and show the report
-	ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml -e host_report_dir=$(CURDIR)/reports
-	@cat reports/hosts.md
+	ansible-playbook -i $(LAB_INVENTORY) playbooks/site.yml -e topology_report_dir=$(CURDIR)/reports
+	@cat reports/hosts/summary.md
 
 # --- tests ---------------------------------------------------------------------------------------
 test: deps lint checks unit lab-image ## Run every check and test

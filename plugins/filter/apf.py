@@ -78,13 +78,17 @@ def apf_objects(levels, schemas):
     return [apf_priority_level(level) for level in levels or []] + [apf_flow_schema(s) for s in schemas or []]
 
 
-def _level_problems(levels, errors):
-    for index, level in enumerate(levels):
-        where = f"kube_apiserver_apf_priority_levels[{index}]"
-        if not isinstance(level, dict) or not _NAME.match(str(level.get("name", ""))):
-            errors.append(f"{where}.name must be a lower-case DNS name")
+def _named(items, variable, errors):
+    """(where, item) for each item named by a lower-case DNS name; an error for each other item."""
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not _NAME.match(str(item.get("name", ""))):
+            errors.append(f"{variable}[{index}].name must be a lower-case DNS name")
             continue
-        where = f"kube_apiserver_apf_priority_levels[{level['name']}]"
+        yield f"{variable}[{item['name']}]", item
+
+
+def _level_problems(levels, errors):
+    for where, level in _named(levels, "kube_apiserver_apf_priority_levels", errors):
         if level["name"] in BUILTIN_LEVELS:
             errors.append(f"{where}: {level['name']} is a built-in level (the apiserver owns it)")
         if not _is_int(level.get("shares")) or level["shares"] <= 0:
@@ -104,12 +108,7 @@ def _level_problems(levels, errors):
 
 
 def _schema_problems(schemas, defined, errors):
-    for index, schema in enumerate(schemas):
-        where = f"kube_apiserver_apf_flow_schemas[{index}]"
-        if not isinstance(schema, dict) or not _NAME.match(str(schema.get("name", ""))):
-            errors.append(f"{where}.name must be a lower-case DNS name")
-            continue
-        where = f"kube_apiserver_apf_flow_schemas[{schema['name']}]"
+    for where, schema in _named(schemas, "kube_apiserver_apf_flow_schemas", errors):
         level = schema.get("priority_level")
         if level not in defined and level not in BUILTIN_LEVELS:
             errors.append(

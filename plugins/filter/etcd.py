@@ -1,6 +1,8 @@
 # Copyright: (c) 2026, aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters for the etcd role: effective per-cluster settings, input checks, member strings (pure functions)."""
+"""Filters for the etcd role: effective per-cluster settings, input checks, member strings, etcdctl argv
+(pure functions). The clusters themselves (names, groups, ports) are the topology contract's
+``topology_etcd_clusters``; per-cluster settings come from ``etcd_cluster_overrides``."""
 
 from __future__ import annotations
 
@@ -8,11 +10,16 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-# Keys a cluster entry of etcd_clusters may set. Each overrides the global variable etcd_<key>, except
-# the topology keys (group, ports, data_dir, cluster_token) which only exist per cluster.
-TOPOLOGY_KEYS = ("group", "client_port", "peer_port", "metrics_port", "data_dir", "cluster_token")
+from ansible_collections.aiplatform.cluster.plugins.module_utils.etcdctl import etcdctl_argv
+from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems, as_bool, as_int
+from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import join_url
+
+# Keys an entry of etcd_cluster_overrides may set besides the global settings (etcd_<key>).
+CLUSTER_ONLY_KEYS = ("data_dir", "cluster_token")
 PORT_KEYS = ("client_port", "peer_port", "metrics_port")
-INSTALL_METHODS = ("archive", "package")
+# Settings typed once here (values from -e arrive as strings).
+INT_KEYS = ("heartbeat_interval", "election_timeout", "snapshot_count", "max_request_bytes", "backup_keep")
+BOOL_KEYS = ("backup_enabled",)
 SUGGESTED_MAX_QUOTA = 8 * 1024**3
 MAX_ELECTION_TIMEOUT = 50000
 
@@ -40,171 +47,249 @@ def etcd_size_bytes(value):
 
 
 def _by_name(clusters):
-    return {c.get("name"): c for c in clusters if isinstance(c, dict)}
+    return {c.get("name"): c for c in clusters or [] if isinstance(c, dict)}
 
 
-def etcd_cluster_settings(clusters, name, global_settings, data_root="/var/lib/etcd"):
-    """The effective settings of cluster ``name``: ``global_settings`` overridden by its etcd_clusters entry.
+def _typed(settings):
+    """Integers and booleans as such (strings from -e turned once); values that are neither stay as given
+    for etcd_problems to report."""
+    for key in INT_KEYS + PORT_KEYS:
+        if key in settings and as_int(settings[key]) is not None:
+            settings[key] = as_int(settings[key])
+    for key in BOOL_KEYS:
+        if key in settings and as_bool(settings[key]) is not None:
+            settings[key] = as_bool(settings[key])
+    return settings
 
-    Adds ``name``, ``data_dir`` (default ``data_root/name``), ``cluster_token`` (default ``etcd-name``),
-    ``unit`` (``etcd-name``) and ``quota_backend_bytes`` in bytes.
-    """
-    entry = _by_name(clusters or []).get(name)
-    if entry is None:
-        raise AnsibleFilterError(f"etcd_cluster: '{name}' is not a cluster name of etcd_clusters")
+
+def _merged(entry, global_settings, overrides, data_root):
+    name = entry["name"]
     settings = dict(global_settings)
-    settings.update(entry)
-    settings.setdefault("data_dir", f"{data_root.rstrip('/')}/{name}")
+    settings.update((overrides or {}).get(name) or {})
+    settings.update({k: entry[k] for k in ("name", "group", *PORT_KEYS) if k in entry})
+    settings.setdefault("data_dir", f"{str(data_root).rstrip('/')}/{name}")
     settings.setdefault("cluster_token", f"etcd-{name}")
     settings["unit"] = f"etcd-{name}"
+    return _typed(settings)
+
+
+def etcd_cluster_settings(name, clusters, global_settings, overrides=None, data_root="/var/lib/etcd"):
+    """The effective settings of cluster ``name`` (an entry of ``topology_etcd_clusters``): ``global_settings``
+    (keys: the etcd_<key> variables without the prefix), then ``overrides[name]`` (etcd_cluster_overrides),
+    then the contract's group and ports.
+
+    Adds ``data_dir`` (default ``data_root/name``), ``cluster_token`` (default ``etcd-name``), ``unit``
+    (``etcd-name``), integers and booleans typed, and ``quota_backend_bytes`` in bytes.
+    """
+    entry = _by_name(clusters).get(name)
+    if entry is None:
+        raise AnsibleFilterError(f"etcd_cluster: '{name}' is not a cluster name of topology_etcd_clusters")
+    settings = _merged(entry, global_settings, overrides, data_root)
     settings["quota_backend_bytes"] = etcd_size_bytes(settings["quota_backend_bytes"])
     return settings
 
 
-def _source(entry, key):
-    """Where a setting comes from, as the user wrote it: the cluster entry or the global variable."""
-    if key in entry or key in TOPOLOGY_KEYS:
-        return f"etcd_clusters[{entry.get('name')}].{key}"
+def _source(overrides, name, key):
+    """The variable a setting comes from, as the user wrote it: the cluster's override or the global one."""
+    if key in ((overrides or {}).get(name) or {}) or key in CLUSTER_ONLY_KEYS:
+        return f"etcd_cluster_overrides.{name}.{key}"
     return f"etcd_{key}"
 
 
-def _check_timing(entry, settings, errors):
-    heartbeat, election = settings.get("heartbeat_interval"), settings.get("election_timeout")
-    if not isinstance(heartbeat, int) or isinstance(heartbeat, bool) or heartbeat <= 0:
-        errors.append(f"{_source(entry, 'heartbeat_interval')} must be a positive number of ms (got {heartbeat!r})")
-        return
-    if not isinstance(election, int) or isinstance(election, bool):
-        errors.append(f"{_source(entry, 'election_timeout')} must be a number of ms (got {election!r})")
-    elif election < 5 * heartbeat:
-        errors.append(
-            f"{_source(entry, 'election_timeout')} ({election} ms) must be at least 5 x heartbeat interval "
-            f"({_source(entry, 'heartbeat_interval')} = {heartbeat} ms): etcd refuses to start below it"
+def _check_types(settings, where, problems):
+    for key in INT_KEYS:
+        minimum = 0 if key == "snapshot_count" else 1
+        problems.integer(where(key), settings.get(key), minimum=minimum)
+    for key in BOOL_KEYS:
+        problems.boolean(where(key), settings.get(key))
+
+
+def _check_timing(settings, where, problems):
+    heartbeat, election = as_int(settings.get("heartbeat_interval")), as_int(settings.get("election_timeout"))
+    if heartbeat is None or election is None or heartbeat <= 0:
+        return  # reported by _check_types
+    if election < 5 * heartbeat:
+        problems.add(
+            where("election_timeout"),
+            f"must be at least 5 x {where('heartbeat_interval')} ({heartbeat} ms): etcd refuses to start below it",
+            election,
         )
     elif election > MAX_ELECTION_TIMEOUT:
-        errors.append(f"{_source(entry, 'election_timeout')} ({election} ms) must not exceed {MAX_ELECTION_TIMEOUT} ms")
+        problems.add(where("election_timeout"), f"must not exceed {MAX_ELECTION_TIMEOUT} ms", election)
 
 
-def _check_quota(entry, settings, errors, warnings):
+def _check_quota(settings, where, problems, warnings):
     try:
         quota = etcd_size_bytes(settings.get("quota_backend_bytes"))
     except AnsibleFilterError:
-        errors.append(
-            f"{_source(entry, 'quota_backend_bytes')} must be a size such as 8GiB or a number of bytes "
-            f"(got {settings.get('quota_backend_bytes')!r})"
-        )
+        problems.add(where("quota_backend_bytes"), "must be a size such as 8GiB or a number of bytes",
+                     settings.get("quota_backend_bytes"))  # fmt: skip
         return
     if quota <= 0:
-        errors.append(f"{_source(entry, 'quota_backend_bytes')} must be positive (got {quota})")
+        problems.add(where("quota_backend_bytes"), "must be positive", quota)
     elif quota > SUGGESTED_MAX_QUOTA:
-        warnings.append(
-            f"{_source(entry, 'quota_backend_bytes')} is {quota} bytes, above the suggested maximum of 8 GiB"
-        )
+        warnings.append(f"{where('quota_backend_bytes')}: {quota} bytes is above the suggested maximum of 8 GiB")
 
 
-def _check_install(entry, settings, errors):
-    method = settings.get("install_method")
-    where = _source(entry, "install_method")
-    if method not in INSTALL_METHODS:
-        errors.append(f"{where} must be one of {', '.join(INSTALL_METHODS)} (got {method!r})")
-    elif method == "archive":
+def _check_install(settings, where, problems):
+    """Rules between the install settings; the choice of method itself is the argument spec's."""
+    if settings.get("install_method") == "archive":
         if not re.match(r"^3\.[56]\.\d+$", str(settings.get("version", ""))):
-            errors.append(
-                f"{_source(entry, 'version')} must be an etcd 3.5.x or 3.6.x release for install method archive "
-                f"(got {settings.get('version')!r})"
-            )
+            problems.add(where("version"), "must be an etcd 3.5.x or 3.6.x release for install method archive",
+                         settings.get("version"))  # fmt: skip
         if not settings.get("archive_src") and not (settings.get("archive_url") and settings.get("archive_checksum")):
-            errors.append(
-                f"install method archive needs {_source(entry, 'archive_url')} and "
-                f"{_source(entry, 'archive_checksum')} (sha256:...), or {_source(entry, 'archive_src')} "
-                "(a file on the controller)"
+            problems.add(
+                where("archive_checksum"),
+                f"install method archive needs {where('archive_url')} and {where('archive_checksum')} (sha256:...), "
+                f"or {where('archive_src')} (a file on the controller)",
             )
         checksum = settings.get("archive_checksum")
         if checksum and not str(checksum).startswith("sha256:"):
-            errors.append(f"{_source(entry, 'archive_checksum')} must start with 'sha256:' (got {checksum!r})")
-    elif not settings.get("packages"):
-        errors.append(f"install method package needs {_source(entry, 'packages')} (the distribution's packages)")
+            problems.add(where("archive_checksum"), "must start with 'sha256:'", checksum)
+    elif settings.get("install_method") == "package" and not settings.get("packages"):
+        problems.add(where("packages"), "install method package needs the distribution's packages",
+                     settings.get("packages"))  # fmt: skip
 
 
-def _check_ports(entry, errors):
-    name = entry.get("name")
-    for key in PORT_KEYS:
-        port = entry.get(key)
-        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-            errors.append(f"etcd_clusters[{name}].{key} must be a port number (got {port!r})")
-    ports = [entry.get(k) for k in PORT_KEYS]
-    if len(set(ports)) != len(ports):
-        errors.append(f"etcd_clusters[{name}]: client_port, peer_port and metrics_port must differ (got {ports})")
-
-
-def _check_colocation(clusters, settings_by_name, groups, errors):
-    """Clusters that share a host must not share a port or a data directory there."""
+def _check_data_dirs(clusters, settings_by_name, groups, overrides, problems):
+    """Clusters that share a host must not share a data directory there (ports: topology_problems)."""
     claimed = {}
-    clashes = {}
-    for entry in clusters:
-        name = entry.get("name")
-        claims = [(f"port {entry.get(k)}", f"etcd_clusters[{name}].{k}") for k in PORT_KEYS]
-        claims.append((f"data dir {settings_by_name[name].get('data_dir')}", f"etcd_clusters[{name}].data_dir"))
-        for host in groups.get(entry.get("group"), []):
-            for resource, owner in claims:
-                other_name, other = claimed.setdefault((host, resource), (name, owner))
-                if other_name != name:
-                    clashes.setdefault((owner, other, resource), []).append(host)
-    for (owner, other, resource), hosts in clashes.items():
-        errors.append(f"{owner} clashes with {other} ({resource}) on co-located hosts {', '.join(hosts)}")
-
-
-def etcd_settings_problems(clusters, global_settings, groups, data_root="/var/lib/etcd", cluster=None):
-    """Check every cluster of ``etcd_clusters`` against the rules the role enforces before touching a host.
-
-    Returns ``{"errors": [...], "warnings": [...]}``; every message names the variable at fault.
-    ``groups`` is Ansible's ``groups`` (group name -> host names). ``cluster`` is the cluster being
-    installed: it must have members; another cluster without members is simply not installed
-    (its play has no hosts). Without ``cluster`` every cluster must have members.
-    """
-    errors, warnings = [], []
-    if not isinstance(clusters, list) or not clusters:
-        return {"errors": ["etcd_clusters must be a non-empty list of clusters"], "warnings": []}
-    names = [c.get("name") if isinstance(c, dict) else None for c in clusters]
-    for index, cluster_name in enumerate(names):
-        if not cluster_name or not re.match(r"^[a-z][a-z0-9-]*$", str(cluster_name)):
-            errors.append(f"etcd_clusters[{index}].name must be a lower-case name such as main (got {cluster_name!r})")
-    duplicates = sorted({n for n in names if n and names.count(n) > 1})
-    if duplicates:
-        errors.append(f"etcd_clusters: duplicate cluster names {duplicates}")
-    if errors:
-        return {"errors": errors, "warnings": warnings}
-
-    allowed = set(global_settings) | set(TOPOLOGY_KEYS) | {"name"}
-    settings_by_name = {}
     for entry in clusters:
         name = entry["name"]
-        unknown = sorted(set(entry) - allowed)
-        if unknown:
-            errors.append(f"etcd_clusters[{name}]: unknown settings {unknown}")
-        settings = dict(global_settings)
-        settings.update(entry)
-        settings.setdefault("data_dir", f"{data_root.rstrip('/')}/{name}")
+        data_dir = settings_by_name[name]["data_dir"]
+        for host in groups.get(entry.get("group"), []):
+            other = claimed.setdefault((host, data_dir), name)
+            if other != name:
+                problems.add(
+                    _source(overrides, name, "data_dir"),
+                    f"must differ from the data directory of cluster {other} on co-located host {host}",
+                    data_dir,
+                )
+                break
+
+
+def _check_overrides(clusters, global_settings, overrides, problems):
+    if not isinstance(overrides, dict):
+        problems.add("etcd_cluster_overrides", "must be a dict of cluster name -> settings", overrides)
+        return False
+    names = set(_by_name(clusters))
+    allowed = set(global_settings) | set(CLUSTER_ONLY_KEYS)
+    for name, settings in overrides.items():
+        if name not in names:
+            problems.add(f"etcd_cluster_overrides.{name}", "names no cluster of topology_etcd_clusters")
+        elif not isinstance(settings, dict):
+            problems.add(f"etcd_cluster_overrides.{name}", "must be a dict of settings", settings)
+        else:
+            for key in sorted(set(settings) - allowed):
+                problems.add(f"etcd_cluster_overrides.{name}.{key}", "is not a setting a cluster may override")
+    return not problems
+
+
+# Rules of the operations variables: name -> (kind, minimum, maximum).
+OPS_RULES = {
+    "etcd_pki_controller_dir": ("abspath", None, None),
+    "etcd_ops_timeout": ("int", 1, None),
+    "etcd_restart_health_retries": ("int", 1, None),
+    "etcd_restart_health_delay": ("int", 0, None),
+    "etcd_defrag_min_fragmentation": ("ratio", 0, 1),
+    "etcd_defrag_min_free_bytes": ("int", 0, None),
+    "etcd_defrag_compact": ("bool", None, None),
+    "etcd_defrag_timeout": ("int", 1, None),
+    "etcd_health_max_quota_ratio": ("ratio", 0, 1),
+    "etcd_health_max_revision_drift": ("int", 0, None),
+    "etcd_health_max_raft_drift": ("int", 0, None),
+}
+
+
+def _as_ratio(value):
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_ops(ops, problems):
+    for name, value in (ops or {}).items():
+        kind, minimum, maximum = OPS_RULES.get(name, ("other", None, None))
+        if kind == "int":
+            problems.integer(name, value, minimum=minimum, maximum=maximum)
+        elif kind == "bool":
+            problems.boolean(name, value)
+        elif kind == "abspath":
+            if not isinstance(value, str) or not value.startswith("/"):
+                problems.add(name, "must be an absolute path on the controller", value)
+        elif kind == "ratio":
+            ratio = _as_ratio(value)
+            if ratio is None or not minimum <= ratio <= maximum:
+                problems.add(name, f"must be a number from {minimum} to {maximum}", value)
+
+
+def _check_restore(restore, by_name, groups, problems):
+    name = restore.get("etcd_restore_cluster")
+    with_members = [n for n, c in by_name.items() if groups.get(c.get("group"))]
+    if name not in with_members:
+        problems.add("etcd_restore_cluster", f"must name a cluster of topology_etcd_clusters that has members "
+                     f"({', '.join(with_members)})", name)  # fmt: skip
+    if not str(restore.get("etcd_restore_snapshot") or "").startswith("/"):
+        problems.add("etcd_restore_snapshot", "must be an absolute path", restore.get("etcd_restore_snapshot"))
+    host = restore.get("etcd_restore_snapshot_host")
+    if host != "localhost" and host not in groups.get("all", []):
+        problems.add("etcd_restore_snapshot_host", "must be localhost or a host of the inventory", host)
+
+
+def etcd_problems(
+    clusters, cluster, global_settings, overrides, groups, *, data_root="/var/lib/etcd", ops=None, restore=None
+):
+    """Every rule of the etcd role's inputs, checked before any host changes (types and choices are the
+    argument specs'; the contract's own rules are topology_problems').
+
+    ``clusters`` is ``topology_etcd_clusters``, ``cluster`` the one being handled (it must have members),
+    ``global_settings`` the etcd_<key> settings without the prefix, ``overrides`` etcd_cluster_overrides,
+    ``groups`` Ansible's ``groups``, ``ops`` the operations variables by full name, ``restore`` the restore
+    request (etcd_restore_cluster, etcd_restore_snapshot, etcd_restore_snapshot_host), checked when given;
+    ``cluster`` none checks no particular cluster (the restore request names its own). Returns
+    ``{"errors": [...], "warnings": [...]}``, one message per problem, each naming the variable.
+    """
+    problems, warnings = Problems(), []
+    groups = groups or {}
+    by_name = _by_name(clusters)
+    if restore is not None:
+        _check_restore(restore, by_name, groups, problems)
+    if cluster is not None and cluster not in by_name:
+        problems.add("etcd_cluster", f"must name a cluster of topology_etcd_clusters ({', '.join(by_name)})", cluster)
+        return {"errors": problems.messages, "warnings": warnings}
+    if not _check_overrides(clusters, global_settings, overrides, problems):
+        return {"errors": problems.messages, "warnings": warnings}
+    settings_by_name = {}
+    for entry in by_name.values():
+        name = entry["name"]
+        settings = _merged(entry, global_settings, overrides, data_root)
         settings_by_name[name] = settings
-        members = groups.get(entry.get("group"), []) if entry.get("group") else []
-        if not members and cluster in (None, name):
-            errors.append(
-                f"etcd_clusters[{name}].group: group {entry.get('group')!r} has no members "
-                "(remove the cluster from etcd_clusters or add hosts)"
-            )
-        elif len(members) % 2 == 0:
+
+        def where(key, name=name):
+            return _source(overrides, name, key)
+
+        members = groups.get(entry.get("group"), [])
+        if not members and name == cluster:
+            problems.add(f"topology_etcd_clusters[{name}].group", "has no members (add hosts, or remove the cluster)",
+                         entry.get("group"))  # fmt: skip
+        elif members and len(members) % 2 == 0:
             warnings.append(
-                f"etcd_clusters[{name}].group: {len(members)} members is an even number; "
+                f"topology_etcd_clusters[{name}].group: {len(members)} members is an even number; "
                 "an odd count tolerates the same failures with one member fewer"
             )
         if not str(settings["data_dir"]).startswith("/"):
-            errors.append(f"etcd_clusters[{name}].data_dir must be an absolute path (got {settings['data_dir']!r})")
-        _check_ports(entry, errors)
-        _check_timing(entry, settings, errors)
-        _check_quota(entry, settings, errors, warnings)
-        _check_install(entry, settings, errors)
-    _check_colocation(clusters, settings_by_name, groups, errors)
+            problems.add(where("data_dir"), "must be an absolute path", settings["data_dir"])
+        _check_types(settings, where, problems)
+        _check_timing(settings, where, problems)
+        _check_quota(settings, where, problems, warnings)
+        _check_install(settings, where, problems)
+    _check_data_dirs(list(by_name.values()), settings_by_name, groups, overrides, problems)
+    _check_ops(ops, problems)
     # A global variable at fault shows once, not once per cluster.
-    return {"errors": list(dict.fromkeys(errors)), "warnings": list(dict.fromkeys(warnings))}
+    return {"errors": list(dict.fromkeys(problems.messages)), "warnings": list(dict.fromkeys(warnings))}
 
 
 def etcd_members(hosts, addresses, play_hosts=None, cluster=None):
@@ -235,33 +320,40 @@ def etcd_members(hosts, addresses, play_hosts=None, cluster=None):
 
 def etcd_initial_cluster(members, peer_port):
     """``name=https://address:peer_port,...`` for etcd's initial-cluster from ``[{name, address}]``."""
-    return ",".join(f"{m['name']}=https://{_host_part(m['address'])}:{peer_port}" for m in members)
+    return ",".join(f"{m['name']}={join_url('https', m['address'], peer_port)}" for m in members)
 
 
-def _host_part(address):
-    return f"[{address}]" if ":" in str(address) else str(address)
-
-
-def etcd_urls(members, port, scheme="https"):
+def etcd_urls(members, port, scheme="https", path=""):
     """The URLs of ``[{name, address}]`` members on ``port``, in member order."""
-    return [f"{scheme}://{_host_part(m['address'])}:{port}" for m in members]
+    return [join_url(scheme, m["address"], port, path) for m in members]
 
 
-def etcd_restart_order(hosts, endpoint_status, endpoint_of_host):
+def etcd_restart_order(hosts, status, endpoint_of_host):
     """``hosts`` in their order with the current leader last.
 
-    ``endpoint_status`` is the parsed ``etcdctl endpoint status -w json`` output (a list of
-    ``{Endpoint, Status: {header: {member_id}, leader}}``), ``endpoint_of_host`` maps host -> endpoint.
-    Without a leader in the status (no answer), the order is unchanged.
+    ``status`` is the result of the etcd_status module (its ``leader.endpoint``), ``endpoint_of_host``
+    maps host -> client URL. Without a leader in the status (no answer), the order is unchanged.
     """
-    leader_endpoints = {
-        entry.get("Endpoint")
-        for entry in endpoint_status or []
-        if (entry.get("Status") or {}).get("leader")
-        and (entry["Status"].get("header") or {}).get("member_id") == entry["Status"]["leader"]
-    }
-    leaders = [h for h in hosts if endpoint_of_host.get(h) in leader_endpoints]
+    leader_endpoint = ((status or {}).get("leader") or {}).get("endpoint")
+    leaders = [h for h in hosts if leader_endpoint and endpoint_of_host.get(h) == leader_endpoint]
     return [h for h in hosts if h not in leaders] + leaders
+
+
+def etcd_cluster_selected(limit, cluster):
+    """Whether ``cluster`` is in an operation's limit (etcd_<op>_clusters): empty selects every cluster; a
+    string (from -e) may name several, separated by commas."""
+    if not limit:
+        return True
+    names = [n.strip() for n in limit.split(",")] if isinstance(limit, str) else [str(n) for n in limit]
+    return cluster in names
+
+
+def etcd_etcdctl(endpoints, etcdctl, tls, command, timeout=5):
+    """etcdctl's argv for ``command`` (a list) against ``endpoints`` with ``tls`` ({cacert, cert, key}: the CA
+    and the operations client certificate); built by module_utils/etcdctl.py, as the etcd_status module's."""
+    tls = tls or {}
+    return etcdctl_argv(etcdctl, endpoints, command, cacert=tls.get("cacert"), cert=tls.get("cert"),
+                        key=tls.get("key"), timeout=timeout)  # fmt: skip
 
 
 class FilterModule:
@@ -271,9 +363,11 @@ class FilterModule:
         return {
             "etcd_size_bytes": etcd_size_bytes,
             "etcd_cluster_settings": etcd_cluster_settings,
-            "etcd_settings_problems": etcd_settings_problems,
+            "etcd_problems": etcd_problems,
             "etcd_members": etcd_members,
             "etcd_initial_cluster": etcd_initial_cluster,
             "etcd_urls": etcd_urls,
             "etcd_restart_order": etcd_restart_order,
+            "etcd_etcdctl": etcd_etcdctl,
+            "etcd_cluster_selected": etcd_cluster_selected,
         }

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-# The inventory groups the roles read (docs/inventory.md), in the order the report shows them.
-CONTRACT_GROUPS = ("etcd_main", "etcd_events", "kube_control_plane", "kube_node", "gpu")
+from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems
 
 REPORT_COLUMNS = (
     ("host", "host"),
-    ("groups", "groups"),
+    ("parts", "parts"),
     ("address", "address"),
     ("os", "os"),
     ("kernel", "kernel"),
@@ -21,21 +20,35 @@ REPORT_COLUMNS = (
 )
 
 
-def host_summary(facts, hostname, group_names, contract_groups=CONTRACT_GROUPS):
+def part_label(part):
+    """The name a topology part has in the report: the part, or etcd:<cluster> for an etcd cluster."""
+    return f"etcd:{part['cluster']}" if part.get("cluster") else str(part["part"])
+
+
+def _labels(parts):
+    if not isinstance(parts, (list, tuple)) or not all(
+        isinstance(p, dict) and "part" in p and "group" in p for p in parts
+    ):
+        raise AnsibleFilterError("host_report: parts must be the topology_parts list ({part, group[, cluster]})")
+    return [(part_label(p), p["group"]) for p in parts]
+
+
+def host_summary(facts, hostname, group_names, parts):
     """Summarise one host's facts: the fields the host report shows.
 
     ``facts`` is the host's ``ansible_facts`` (gathered with at least the default subset),
-    ``group_names`` the host's groups; only groups in ``contract_groups`` are reported.
+    ``group_names`` the host's groups, ``parts`` the topology contract's parts (the topology_parts filter):
+    the host's parts are those whose group it is in, in the contract's order.
     """
     if not isinstance(facts, dict):
         raise AnsibleFilterError(f"host_summary: facts for {hostname} must be a dict, got {type(facts).__name__}")
     if not isinstance(group_names, (list, tuple)):
         raise AnsibleFilterError(f"host_summary: group_names for {hostname} must be a list")
-    groups = [g for g in contract_groups if g in group_names]
+    labels = [label for label, group in _labels(parts) if group in group_names]
     distribution = " ".join(str(p) for p in (facts.get("distribution"), facts.get("distribution_version")) if p)
     return {
         "host": str(hostname),
-        "groups": groups,
+        "parts": labels,
         "address": (facts.get("default_ipv4") or {}).get("address", ""),
         "os": distribution,
         "kernel": facts.get("kernel", ""),
@@ -67,14 +80,23 @@ def host_report_table(summaries):
     return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows]
 
 
-def group_counts(summaries, contract_groups=CONTRACT_GROUPS):
-    """Count hosts per contract group: {group: n}, every contract group present."""
-    counts = {group: 0 for group in contract_groups}
+def part_counts(summaries, parts):
+    """Count hosts per topology part (etcd per cluster): {label: n}, every part present, in contract order."""
+    counts = {label: 0 for label, _group in _labels(parts)}
     for summary in summaries:
-        for group in summary.get("groups", []):
-            if group in counts:
-                counts[group] += 1
+        for label in summary.get("parts", []):
+            if label in counts:
+                counts[label] += 1
     return counts
+
+
+def host_report_problems(settings):
+    """One message per problem in the host_report role's input (its variables, typed)."""
+    problems = Problems()
+    report_dir = settings.get("host_report_dir")
+    if settings.get("host_report_write_files") and not str(report_dir or "").startswith("/"):
+        problems.add("host_report_dir", "must be an absolute path when host_report_write_files", report_dir)
+    return problems.messages
 
 
 class FilterModule:
@@ -84,5 +106,6 @@ class FilterModule:
         return {
             "host_summary": host_summary,
             "host_report_table": host_report_table,
-            "group_counts": group_counts,
+            "part_counts": part_counts,
+            "host_report_problems": host_report_problems,
         }

@@ -5,10 +5,14 @@ objects, input checks (pure functions)."""
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import re
 
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import as_bool, as_int
+from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import join_url
 
 # Sizing by the number of nodes the cluster is planned for. Inflight limits: upstream defaults (400/200)
 # for small clusters; the sum is the concurrency APF shares out, so it grows with the clients.
@@ -18,10 +22,6 @@ TIERS = {
     "large": {"max_requests_inflight": 2000, "max_mutating_requests_inflight": 1000, "cpu": "8", "memory": "32Gi"},
     "xlarge": {"max_requests_inflight": 3000, "max_mutating_requests_inflight": 1000, "cpu": "16", "memory": "64Gi"},
 }
-MODES = ("kubeadm", "static_pod")
-PROFILES = ("production", "development")
-# CIS 1.2 (encryption at rest): aescbc, kms or secretbox. kms needs a KMS plugin this role does not set up.
-ENCRYPTION_PROVIDERS = ("aescbc", "secretbox")
 MAX_GOAWAY_CHANCE = 0.02
 RATE_LIMIT_TYPES = ("Server", "Namespace", "User", "SourceAndObject")
 # CIS 1.2: the ECDHE AEAD suites (TLS 1.3 suites are not configurable in Go and always on).
@@ -94,6 +94,51 @@ def kube_apiserver_etcd_overrides(resources, servers):
     return ",".join(parts)
 
 
+def _member_address(host, hostvars):
+    """An etcd member's address: its etcd_address, or the default IPv4 address of its facts (as the etcd role)."""
+    variables = (hostvars or {}).get(host) or {}
+    address = variables.get("etcd_address")
+    if not address:
+        address = ((variables.get("ansible_facts") or {}).get("default_ipv4") or {}).get("address")
+    return str(address) if address else None
+
+
+def kube_apiserver_etcd_servers(clusters, groups, hostvars, overrides="auto"):
+    """Where kube-apiserver keeps what, from ``topology_etcd_clusters``: the one place this is computed.
+
+    The cluster without ``apiserver_resources`` is the main store (``--etcd-servers``); every other
+    cluster's resources become ``--etcd-servers-overrides`` entries. ``groups`` is Ansible's ``groups``,
+    ``hostvars`` gives each member's address (``etcd_address``, else its facts' default IPv4 address; IPv6
+    in brackets in the URLs). ``overrides``: ``auto`` (clusters with members get their overrides), true
+    (every such cluster must have members: see ``unserved``), false (everything in the main store).
+    Returns ``{main, servers, overrides, override_clusters, unserved, no_address}``.
+    """
+    mode = "auto" if str(overrides).strip().lower() == "auto" else as_bool(overrides)
+    result = {"main": None, "servers": [], "overrides": "", "override_clusters": [], "unserved": [], "no_address": []}
+    parts = []
+    for cluster in clusters or []:
+        urls = []
+        for host in (groups or {}).get(cluster.get("group")) or []:
+            address = _member_address(host, hostvars)
+            if address is None:
+                result["no_address"].append(host)
+            else:
+                urls.append(join_url("https", address, cluster["client_port"]))
+        resources = cluster.get("apiserver_resources") or []
+        if not resources:
+            result["main"], result["servers"] = cluster["name"], urls
+        elif mode is False:
+            continue
+        elif not urls:
+            if mode is True:
+                result["unserved"].append(cluster["name"])
+        else:
+            result["override_clusters"].append(cluster["name"])
+            parts.append(kube_apiserver_etcd_overrides(resources, urls))
+    result["overrides"] = ",".join(parts)
+    return result
+
+
 def kube_apiserver_limits(tier, max_requests_inflight=None, max_mutating_requests_inflight=None):
     """The inflight limits and pod resource requests of ``tier``, with explicit limits taking precedence."""
     if tier not in TIERS:
@@ -122,16 +167,21 @@ def _check_inflight(settings, errors):
 
 
 def _check_etcd(settings, errors):
-    if not settings.get("etcd_main_endpoints"):
+    etcd = settings.get("etcd") or {}
+    if etcd.get("no_address"):
         errors.append(
-            "kube_apiserver_etcd_main_cluster: no endpoints for the main etcd cluster "
-            f"{settings.get('etcd_main_cluster')!r} (its group has no members, or its facts were not read: "
-            "run tasks_from etcd_facts on the etcd hosts first, as playbooks/kube_apiserver.yml does)"
+            f"etcd_address: no address for etcd member(s) {', '.join(sorted(set(etcd['no_address'])))} "
+            "(set etcd_address, or gather their facts: playbooks/kube_apiserver.yml does)"
         )
-    if settings.get("etcd_events_override") and not settings.get("etcd_events_endpoints"):
+    elif not etcd.get("servers"):
         errors.append(
-            "kube_apiserver_etcd_events_override is on but the events etcd cluster "
-            f"{settings.get('etcd_events_cluster')!r} has no members (add hosts to its group or turn the override off)"
+            f"topology_etcd_clusters: the main etcd cluster {etcd.get('main')!r} (the one without "
+            "apiserver_resources) has no members"
+        )
+    for name in etcd.get("unserved") or []:
+        errors.append(
+            f"kube_apiserver_etcd_events_override: true, but etcd cluster {name!r} has no members "
+            "(add hosts to its group, or set it to auto or false)"
         )
 
 
@@ -139,30 +189,18 @@ def _check_replicas(settings, errors, warnings):
     hosts = settings.get("control_plane_hosts") or []
     if not hosts:
         errors.append(
-            f"kube_apiserver_group: group {settings.get('group')!r} has no hosts (the control plane needs at least one)"
+            f"topology_groups.control_plane: group {settings.get('group')!r} has no hosts "
+            "(the control plane needs at least one)"
         )
     elif len(hosts) < 3:
         message = (
-            f"kube_apiserver_group: {len(hosts)} replica(s) in {settings.get('group')!r}; "
+            f"topology_groups.control_plane: {len(hosts)} replica(s) in {settings.get('group')!r}; "
             "at least 3 keep the API available through a failure"
         )
         if settings.get("profile") == "production":
             errors.append(message + " (required by kube_apiserver_profile production)")
         else:
             warnings.append(message)
-
-
-def _check_choices(settings, errors):
-    choices = (
-        ("mode", MODES),
-        ("profile", PROFILES),
-        ("cluster_tier", tuple(TIERS)),
-        ("encryption_provider", ENCRYPTION_PROVIDERS),
-    )
-    for key, allowed in choices:
-        if settings.get(key) not in allowed:
-            why = " (CIS 1.2 allows aescbc, kms or secretbox; this role sets up no KMS)" if "encrypt" in key else ""
-            errors.append(f"kube_apiserver_{key} must be one of {', '.join(allowed)} (got {settings.get(key)!r}){why}")
 
 
 def _check_limits(settings, errors):
@@ -200,18 +238,35 @@ def _check_hardening(settings, errors):
             errors.append(f"kube_apiserver_event_rate_limits[{index}] needs positive integers qps and burst")
 
 
+# Settings typed once (values from -e arrive as strings); values that do not convert stay for the checks.
+_INT_KEYS = ("secure_port", "audit_log_maxage", "audit_log_maxbackup", "audit_log_maxsize", "max_requests_inflight",
+             "max_mutating_requests_inflight", "replicas")  # fmt: skip
+
+
+def _typed(settings):
+    typed = dict(settings)
+    for key in _INT_KEYS:
+        if typed.get(key) is not None and as_int(typed[key]) is not None:
+            typed[key] = as_int(typed[key])
+    goaway = typed.get("goaway_chance")
+    if isinstance(goaway, str):
+        with contextlib.suppress(ValueError):
+            typed["goaway_chance"] = float(goaway)
+    return typed
+
+
 def kube_apiserver_problems(settings):
     """Check the role's inputs (``settings``, keys are the variable names without ``kube_apiserver_``).
 
-    Extra keys: ``control_plane_hosts`` (the group's hosts), ``etcd_main_endpoints`` and
-    ``etcd_events_endpoints`` (client URLs). Returns ``{"errors": [...], "warnings": [...]}``; every message
+    Extra keys: ``control_plane_hosts`` (the group's hosts), ``etcd`` (the result of
+    :func:`kube_apiserver_etcd_servers`). Returns ``{"errors": [...], "warnings": [...]}``; every message
     names the variable at fault.
     """
     errors, warnings = [], []
+    settings = _typed(settings)
     _check_replicas(settings, errors, warnings)
     _check_etcd(settings, errors)
     _check_inflight(settings, errors)
-    _check_choices(settings, errors)
     _check_limits(settings, errors)
     _check_hardening(settings, errors)
     return {"errors": errors, "warnings": warnings}
@@ -220,9 +275,10 @@ def kube_apiserver_problems(settings):
 def kube_apiserver_flags(settings):
     """Every kube-apiserver flag (name without dashes -> string value) from the role's settings.
 
-    ``settings`` carries the role variables (without the prefix) plus ``replicas``, ``etcd_main_endpoints``,
-    ``etcd_overrides`` (the string of :func:`kube_apiserver_etcd_overrides`) and the etcd client file paths.
+    ``settings`` carries the role variables (without the prefix) plus ``replicas``, ``etcd`` (the result of
+    :func:`kube_apiserver_etcd_servers`) and the etcd client file paths.
     """
+    settings = _typed(settings)
     pki = settings["pki_dir"].rstrip("/")
     conf = settings["config_dir"].rstrip("/")
     limits = _limits(settings)
@@ -259,7 +315,7 @@ def kube_apiserver_flags(settings):
         "service-account-signing-key-file": f"{pki}/sa.key",
         "service-account-issuer": settings["service_account_issuer"],
         "service-cluster-ip-range": settings["service_cidr"],
-        "etcd-servers": ",".join(settings["etcd_main_endpoints"]),
+        "etcd-servers": ",".join(settings["etcd"]["servers"]),
         "etcd-cafile": settings["etcd_ca_file"],
         "etcd-certfile": settings["etcd_cert_file"],
         "etcd-keyfile": settings["etcd_key_file"],
@@ -275,8 +331,8 @@ def kube_apiserver_flags(settings):
         "request-timeout": str(settings["request_timeout"]),
         "enable-priority-and-fairness": "true",
     }
-    if settings.get("etcd_overrides"):
-        flags["etcd-servers-overrides"] = settings["etcd_overrides"]
+    if settings["etcd"].get("overrides"):
+        flags["etcd-servers-overrides"] = settings["etcd"]["overrides"]
     if settings.get("event_rate_limits"):
         flags["admission-control-config-file"] = f"{conf}/admission-config.yaml"
     # GOAWAY rebalances long-lived HTTP/2 connections: only useful with several replicas behind a balancer.
@@ -299,6 +355,7 @@ def _volumes(settings):
 
 def kube_apiserver_kubeadm_config(flags, settings):
     """kubeadm ``ClusterConfiguration`` (v1beta4): etcd.external from the etcd flags, the rest as extraArgs."""
+    settings = _typed(settings)
     config = {
         "apiVersion": "kubeadm.k8s.io/v1beta4",
         "kind": "ClusterConfiguration",
@@ -336,6 +393,7 @@ def kube_apiserver_probes(settings):
 
     With anonymous-auth=false the apiserver answers 401 to the kubelet's unauthenticated HTTP probes.
     """
+    settings = _typed(settings)
     return {
         "livenessProbe": _probe(settings, initialDelaySeconds=10, periodSeconds=10, failureThreshold=8),
         "readinessProbe": _probe(settings, periodSeconds=1, failureThreshold=3),
@@ -345,6 +403,7 @@ def kube_apiserver_probes(settings):
 
 def kube_apiserver_kubeadm_patch(settings):
     """A strategic merge patch for kubeadm's kube-apiserver pod: TCP probes and the tier's requests."""
+    settings = _typed(settings)
     probes = {name: {"httpGet": None} | probe for name, probe in kube_apiserver_probes(settings).items()}
     container = {"name": "kube-apiserver", "resources": {"requests": _requests(settings)}} | probes
     return {"spec": {"containers": [container]}}
@@ -357,6 +416,7 @@ def _requests(settings):
 
 def kube_apiserver_static_pod(flags, settings):
     """The kube-apiserver static pod (``v1`` Pod) running with ``flags``."""
+    settings = _typed(settings)
     pki = settings["pki_dir"]
     mounts = [{"name": "k8s-certs", "hostPath": pki, "mountPath": pki, "readOnly": True, "pathType": "Directory"}]
     mounts += [{"name": "ca-certs", "hostPath": "/etc/ssl/certs", "mountPath": "/etc/ssl/certs", "readOnly": True,
@@ -401,6 +461,7 @@ class FilterModule:
     def filters(self):
         return {
             "kube_apiserver_etcd_overrides": kube_apiserver_etcd_overrides,
+            "kube_apiserver_etcd_servers": kube_apiserver_etcd_servers,
             "kube_apiserver_limits": kube_apiserver_limits,
             "kube_apiserver_problems": kube_apiserver_problems,
             "kube_apiserver_flags": kube_apiserver_flags,

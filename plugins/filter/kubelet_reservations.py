@@ -8,6 +8,8 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems
+
 # (upper bound, fraction) progressions: each fraction applies to the part of the size below its bound.
 # GKE (cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes) and EKS (eksctl
 # pkg/nodebootstrap/reserved.go) share this CPU progression, in millicores.
@@ -139,6 +141,53 @@ def eviction_errors(thresholds):
     return errors
 
 
+def _typed(value, kind):
+    if isinstance(value, bool):
+        return None
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def kubelet_problems(settings):
+    """One message per problem in the kubelet role's input (its variables, typed), each naming the variable."""
+    problems = Problems()
+    get = settings.get
+    if get("kubelet_reservation_formula") not in FORMULAS:
+        problems.add(
+            "kubelet_reservation_formula", f"must be one of {', '.join(FORMULAS)}", get("kubelet_reservation_formula")
+        )
+    fraction = _typed(get("kubelet_system_reserved_fraction"), float)
+    if fraction is None or not 0 <= fraction < 1:
+        problems.add("kubelet_system_reserved_fraction", "must be in [0, 1)", get("kubelet_system_reserved_fraction"))
+    for name in ("kubelet_eviction_hard", "kubelet_eviction_soft"):
+        for error in eviction_errors(get(name)):
+            problems.add(name, error)
+    soft, grace = get("kubelet_eviction_soft") or {}, get("kubelet_eviction_soft_grace_period") or {}
+    if isinstance(soft, dict) and isinstance(grace, dict) and sorted(soft) != sorted(grace):
+        problems.add(
+            "kubelet_eviction_soft_grace_period",
+            "must name exactly the signals of kubelet_eviction_soft",
+            sorted(grace),
+        )
+    low = _typed(get("kubelet_image_gc_low_threshold_percent"), int)
+    high = _typed(get("kubelet_image_gc_high_threshold_percent"), int)
+    if high is None or not 0 < high <= 100:
+        problems.add("kubelet_image_gc_high_threshold_percent", "must be in (0, 100]", high)
+    if low is None or low < 0 or (high is not None and low >= high):
+        problems.add(
+            "kubelet_image_gc_low_threshold_percent",
+            "must be 0 or more and below kubelet_image_gc_high_threshold_percent",
+            low,
+        )
+    for name in ("kubelet_max_parallel_image_pulls", "kubelet_pod_pids_limit", "kubelet_max_pods"):
+        value = _typed(get(name), int)
+        if value is None or value < 1:
+            problems.add(name, "must be 1 or more", get(name))
+    return problems.messages
+
+
 class FilterModule:
     """Kubelet filters."""
 
@@ -148,4 +197,5 @@ class FilterModule:
             "quantity_mib": quantity_mib,
             "cpu_milli": cpu_milli,
             "eviction_errors": eviction_errors,
+            "kubelet_problems": kubelet_problems,
         }

@@ -1,7 +1,8 @@
 # Copyright: (c) 2026, aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""Filters for the monitoring role: scrape targets from the inventory, and the cross-field checks of its
-variables (pure functions)."""
+"""Filters for the monitoring role: scrape jobs and targets from the topology contract and the inventory,
+and the cross-field checks of its variables (pure functions). Types and choices (TLS kinds, receiver
+types, relabel actions) are the argument spec's."""
 
 from __future__ import annotations
 
@@ -9,29 +10,22 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-RECEIVER_TYPES = ("webhook", "slack", "pagerduty", "email")
-TLS_KINDS = ("none", "monitoring", "etcd", "kubernetes")
-RELABEL_ACTIONS = (
-    "replace",
-    "keep",
-    "drop",
-    "hashmod",
-    "labelmap",
-    "labeldrop",
-    "labelkeep",
-    "lowercase",
-    "uppercase",
-    "keepequal",
-    "dropequal",
-)
+from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems
+from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import host_port
+
 _DURATION = re.compile(r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$")
 _UNITS_MS = (365 * 86400000, 7 * 86400000, 86400000, 3600000, 60000, 1000, 1)
 _JOB_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 # RE2 (Prometheus) has none of these Python-only constructs: lookarounds, backreferences, possessive
 # and atomic groups, conditionals.
 _NOT_RE2 = re.compile(r"\(\?[=!]|\(\?<[=!]|\\[1-9]|\(\?>|\(\?\(|\(\?P=|(?<!\\)[*+?}]\+")
-# Inventory groups in the order that gives a host its pool when monitoring_pool is not set.
-POOL_GROUPS = (("gpu", "gpu"), ("kube_node", "worker"), ("kube_control_plane", "control_plane"))
+# A job's part besides those of topology_groups: every host, and every member of every etcd cluster.
+ALL = "all"
+ETCD = "etcd"
+# The parts (topology_groups keys) that give a host its pool when monitoring_pool is not set, in order.
+POOL_PARTS = (("gpu", "gpu"), ("nodes", "worker"), ("control_plane", "control_plane"))
+# What each receiver type needs besides its name.
+RECEIVER_NEEDS = {"webhook": "url", "slack": "url", "pagerduty": "routing_key", "email": "to"}
 
 
 def duration_ms(value):
@@ -58,144 +52,161 @@ def relabel_regex_problem(regex):
     return None
 
 
-def _relabel_problems(where, rules):
-    problems = []
-    if not isinstance(rules, list):
-        return [f"{where} must be a list of relabel rules"]
-    for index, rule in enumerate(rules):
-        name = f"{where}[{index}]"
-        if not isinstance(rule, dict):
-            problems.append(f"{name} must be a mapping")
+def _named(found, variable, entries, what):
+    """The ``(where, entry)`` of each entry of a list of named mappings; a missing or repeated name is a problem."""
+    seen = set()
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        where = f"{variable}[{index}]"
+        if not isinstance(entry, dict) or not entry.get("name"):
+            found.add(where, f"needs a name ({what})", entry)
             continue
-        action = rule.get("action", "replace")
-        if action not in RELABEL_ACTIONS:
-            problems.append(f"{name}.action '{action}' is not one of {', '.join(RELABEL_ACTIONS)}")
-        if "regex" in rule:
-            why = relabel_regex_problem(rule["regex"])
-            if why:
-                problems.append(f"{name}.regex '{rule['regex']}' {why}")
-    return problems
+        if entry["name"] in seen:
+            found.add(variable, f"repeats the {what} name", entry["name"])
+        seen.add(entry["name"])
+        yield f"{where} ({entry['name']})", entry
 
 
-def _interval_problems(settings):
-    problems = []
-    scrape = duration_ms(settings.get("scrape_interval"))
-    timeout = duration_ms(settings.get("scrape_timeout"))
-    evaluation = duration_ms(settings.get("evaluation_interval"))
-    for key, value in (("scrape_interval", scrape), ("scrape_timeout", timeout), ("evaluation_interval", evaluation)):
+def _interval_problems(settings, found):
+    names = ("monitoring_scrape_interval", "monitoring_scrape_timeout", "monitoring_evaluation_interval")
+    scrape, timeout, evaluation = (duration_ms(settings.get(name)) for name in names)
+    for name, value in zip(names, (scrape, timeout, evaluation), strict=True):
         if not value:
-            problems.append(f"monitoring_{key} '{settings.get(key)}' is not a positive Prometheus duration")
+            found.add(name, "is not a positive Prometheus duration", settings.get(name))
     if scrape and evaluation and scrape > evaluation:
-        problems.append(
-            f"monitoring_scrape_interval {settings['scrape_interval']} is above monitoring_evaluation_interval "
-            f"{settings['evaluation_interval']}: rules would see gaps between samples"
+        found.add(
+            "monitoring_scrape_interval",
+            f"is above monitoring_evaluation_interval {settings['monitoring_evaluation_interval']}: "
+            "rules would see gaps between samples",
+            settings["monitoring_scrape_interval"],
         )
     if scrape and timeout and timeout > scrape:
-        problems.append(
-            f"monitoring_scrape_timeout {settings['scrape_timeout']} is above monitoring_scrape_interval "
-            f"{settings['scrape_interval']}"
+        found.add(
+            "monitoring_scrape_timeout",
+            f"is above monitoring_scrape_interval {settings['monitoring_scrape_interval']}",
+            settings["monitoring_scrape_timeout"],
         )
-    return problems, evaluation
+    return evaluation
 
 
-def _job_problems(jobs, evaluation):
-    problems = []
-    if not isinstance(jobs, list):
-        return ["monitoring_jobs must be a list"]
-    seen = set()
-    for index, job in enumerate(jobs):
-        where = f"monitoring_jobs[{index}]"
-        if not isinstance(job, dict) or not job.get("name"):
-            problems.append(f"{where} needs a name")
-            continue
-        name = job["name"]
-        where = f"monitoring_jobs[{index}] ({name})"
-        if name in seen:
-            problems.append(f"monitoring_jobs: duplicate job name '{name}'")
-        seen.add(name)
-        if not _JOB_NAME.match(str(name)):
-            problems.append(f"{where}.name must match {_JOB_NAME.pattern}")
-        if not job.get("group"):
-            problems.append(f"{where}.group (the inventory group of its targets) is required")
-        port = job.get("port")
-        if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-            problems.append(f"{where}.port must be a port number, got {port!r}")
-        if job.get("tls", "none") not in TLS_KINDS:
-            problems.append(f"{where}.tls '{job.get('tls')}' is not one of {', '.join(TLS_KINDS)}")
+def _job_problems(settings, parts, evaluation, found):
+    for where, job in _named(found, "monitoring_jobs", settings.get("monitoring_jobs"), "job"):
+        if not _JOB_NAME.match(str(job["name"])):
+            found.add(f"{where}.name", f"must match {_JOB_NAME.pattern}", job["name"])
+        if ("part" in job) == ("group" in job):
+            found.add(where, "needs exactly one of part (a part of the topology contract) and group", sorted(job))
+        elif "part" in job and job["part"] not in (ALL, ETCD, *parts):
+            found.add(f"{where}.part", f"is not one of {', '.join((ALL, ETCD, *parts))}", job["part"])
+        if job.get("part") == ETCD:
+            if "port" in job:
+                found.add(
+                    f"{where}.port",
+                    "is each etcd cluster's client_port (topology_etcd_clusters): remove it",
+                    job["port"],
+                )
+        elif not 0 < _int(job.get("port")) < 65536:
+            found.add(f"{where}.port", "must be a port number", job.get("port"))
         interval = job.get("scrape_interval")
         if interval is not None:
             ms = duration_ms(interval)
             if not ms:
-                problems.append(f"{where}.scrape_interval '{interval}' is not a positive Prometheus duration")
+                found.add(f"{where}.scrape_interval", "is not a positive Prometheus duration", interval)
             elif evaluation and ms > evaluation:
-                problems.append(
-                    f"{where}.scrape_interval {interval} is above monitoring_evaluation_interval: rules would see gaps"
+                found.add(
+                    f"{where}.scrape_interval",
+                    "is above monitoring_evaluation_interval: rules would see gaps",
+                    interval,
                 )
-        problems += _relabel_problems(f"{where}.metric_relabel_configs", job.get("metric_relabel_configs", []))
-    return problems
+        for index, rule in enumerate(job.get("metric_relabel_configs") or []):
+            why = relabel_regex_problem(rule["regex"]) if isinstance(rule, dict) and "regex" in rule else None
+            if why:
+                found.add(f"{where}.metric_relabel_configs[{index}].regex", why, rule["regex"])
 
 
-def _receiver_problems(receivers, route_receivers):
-    problems = []
-    if not isinstance(receivers, list) or not receivers:
-        return ["monitoring_alertmanager_receivers must be a non-empty list"]
+def _int(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
+def _receiver_problems(settings, found):
     names = set()
-    for index, receiver in enumerate(receivers):
-        where = f"monitoring_alertmanager_receivers[{index}]"
-        if not isinstance(receiver, dict) or not receiver.get("name"):
-            problems.append(f"{where} needs a name")
-            continue
-        if receiver["name"] in names:
-            problems.append(f"monitoring_alertmanager_receivers: duplicate receiver name '{receiver['name']}'")
+    for where, receiver in _named(
+        found, "monitoring_alertmanager_receivers", settings.get("monitoring_alertmanager_receivers"), "receiver"
+    ):
         names.add(receiver["name"])
-        kind = receiver.get("type")
-        if kind not in RECEIVER_TYPES:
-            problems.append(
-                f"{where} ({receiver['name']}).type '{kind}' is not a known receiver type: {', '.join(RECEIVER_TYPES)}"
-            )
-        elif kind in ("webhook", "slack") and not receiver.get("url"):
-            problems.append(f"{where} ({receiver['name']}) of type {kind} needs a url")
-        elif kind == "pagerduty" and not receiver.get("routing_key"):
-            problems.append(f"{where} ({receiver['name']}) of type pagerduty needs a routing_key")
-        elif kind == "email" and not receiver.get("to"):
-            problems.append(f"{where} ({receiver['name']}) of type email needs a to address")
+        need = RECEIVER_NEEDS.get(receiver.get("type"))
+        if need and not receiver.get(need):
+            found.add(where, f"of type {receiver['type']} needs {need}", sorted(receiver))
+    routes = settings.get("monitoring_alertmanager_routes")
+    route_receivers = [
+        ("monitoring_alertmanager_default_receiver", settings.get("monitoring_alertmanager_default_receiver"))
+    ]
+    for index, route in enumerate(routes if isinstance(routes, list) else []):
+        route_receivers.append((f"monitoring_alertmanager_routes[{index}].receiver", (route or {}).get("receiver")))
     for variable, name in route_receivers:
         if name not in names:
-            problems.append(f"{variable} names receiver '{name}', which monitoring_alertmanager_receivers lacks")
-    return problems
+            found.add(variable, "names a receiver monitoring_alertmanager_receivers lacks", name)
 
 
-def monitoring_problems(settings):
+def monitoring_problems(settings, parts=()):
     """Every problem of the monitoring variables, one message each naming the variable.
 
-    ``settings``: ``scrape_interval``, ``scrape_timeout``, ``evaluation_interval``, ``jobs``,
-    ``collector_shards``, ``receivers``, ``default_receiver``, ``routes`` (each with ``receiver``).
+    ``settings`` maps the role's variable names to their typed values; ``parts`` is the parts of the
+    topology contract (the keys of topology_groups) a job's ``part`` may name besides ``all`` and ``etcd``.
     """
     if not isinstance(settings, dict):
         raise AnsibleFilterError("monitoring_problems: expects a mapping of the role's settings")
-    problems, evaluation = _interval_problems(settings)
-    shards = settings.get("collector_shards")
-    if not isinstance(shards, int) or isinstance(shards, bool) or shards < 1:
-        problems.append(f"monitoring_collector_shards must be an integer of 1 or more, got {shards!r}")
-    problems += _job_problems(settings.get("jobs", []), evaluation)
-    routes = settings.get("routes", [])
-    route_receivers = [("monitoring_alertmanager_default_receiver", settings.get("default_receiver"))]
-    for index, route in enumerate(routes if isinstance(routes, list) else []):
-        route_receivers.append((f"monitoring_alertmanager_routes[{index}].receiver", (route or {}).get("receiver")))
-    problems += _receiver_problems(settings.get("receivers"), route_receivers)
-    return problems
+    found = Problems()
+    evaluation = _interval_problems(settings, found)
+    if _int(settings.get("monitoring_collector_shards")) < 1:
+        found.add(
+            "monitoring_collector_shards",
+            "must be an integer of 1 or more",
+            settings.get("monitoring_collector_shards"),
+        )
+    _job_problems(settings, list(parts), evaluation, found)
+    _receiver_problems(settings, found)
+    return found.messages
 
 
-def _pool(host_vars, host_groups):
+def monitoring_scrape_jobs(jobs, topology_groups, etcd_clusters):
+    """The jobs with the inventory group of their targets: ``part`` read through the topology contract.
+
+    A job of part ``etcd`` becomes one job per etcd cluster, ``<name>_<cluster>`` on the cluster's
+    group and client port; part ``all`` is every host; a job with its own ``group`` keeps it.
+    """
+    resolved = []
+    for job in jobs:
+        part = job.get("part")
+        base = {key: value for key, value in job.items() if key != "part"}
+        if part == ETCD:
+            for cluster in etcd_clusters:
+                resolved.append(
+                    dict(
+                        base,
+                        name=f"{job['name']}_{cluster['name']}",
+                        group=cluster["group"],
+                        port=cluster["client_port"],
+                    )
+                )
+        elif part == ALL:
+            resolved.append(dict(base, group=ALL))
+        elif part is not None:
+            resolved.append(dict(base, group=topology_groups[part]))
+        else:
+            resolved.append(base)
+    return resolved
+
+
+def _pool(host_vars, host_groups, topology_groups):
     if host_vars.get("monitoring_pool"):
         return str(host_vars["monitoring_pool"])
-    for group, pool in POOL_GROUPS:
-        if group in host_groups:
+    for part, pool in POOL_PARTS:
+        if topology_groups.get(part) in host_groups:
             return pool
     return "infra"
 
 
-def _address(host, host_vars):
+def monitoring_address(host, host_vars):
+    """Where a host is scraped: ``monitoring_address``, else its default IPv4 address from its facts."""
     if host_vars.get("monitoring_address"):
         return str(host_vars["monitoring_address"])
     facts = host_vars.get("ansible_facts") or {}
@@ -207,11 +218,12 @@ def _address(host, host_vars):
     return address
 
 
-def monitoring_targets(jobs, groups, hostvars, cluster):
+def monitoring_targets(jobs, groups, hostvars, cluster, topology_groups):
     """File service discovery content per job: ``{job: [{targets: [addr:port], labels: {...}}]}``.
 
     One entry per host of the job's group, labelled with ``instance`` (the inventory name, not
-    address:port), ``cluster`` and ``pool`` (``monitoring_pool``, else from the host's groups).
+    address:port), ``cluster`` and ``pool`` (``monitoring_pool``, else from the parts the host plays in
+    ``topology_groups``). An IPv6 address is bracketed.
     """
     if not isinstance(jobs, list):
         raise AnsibleFilterError("monitoring_targets: expects the list of jobs")
@@ -226,11 +238,11 @@ def monitoring_targets(jobs, groups, hostvars, cluster):
             host_vars = hostvars[host]
             entries.append(
                 {
-                    "targets": [f"{_address(host, host_vars)}:{job['port']}"],
+                    "targets": [host_port(monitoring_address(host, host_vars), job["port"])],
                     "labels": {
                         "instance": host,
                         "cluster": cluster,
-                        "pool": _pool(host_vars, member_of.get(host, set())),
+                        "pool": _pool(host_vars, member_of.get(host, set()), topology_groups),
                     },
                 }
             )
@@ -254,6 +266,8 @@ class FilterModule:
     def filters(self):
         return {
             "monitoring_problems": monitoring_problems,
+            "monitoring_scrape_jobs": monitoring_scrape_jobs,
             "monitoring_targets": monitoring_targets,
             "monitoring_shard_hosts": monitoring_shard_hosts,
+            "monitoring_address": monitoring_address,
         }

@@ -8,6 +8,8 @@ import fnmatch
 import ipaddress
 import re
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems
+
 # Top levels of /proc/sys: a key outside them is not a kernel parameter.
 SYSCTL_TOPS = ("abi", "crypto", "debug", "dev", "fs", "kernel", "net", "sunrpc", "user", "vm")
 _SYSCTL_KEY = re.compile(r"^[a-z]+(\.[A-Za-z0-9_-]+)+$")
@@ -57,7 +59,7 @@ def _is_host(value):
 def sysctl_key_problem(key):
     """Why ``key`` is not a kernel parameter name, or None."""
     if not isinstance(key, str) or not _SYSCTL_KEY.match(key) or key.split(".")[0] not in SYSCTL_TOPS:
-        return f"{key!r} is not a sysctl key (dotted, under one of {', '.join(SYSCTL_TOPS)})"
+        return f"is not a sysctl key (dotted, under one of {', '.join(SYSCTL_TOPS)})"
     return None
 
 
@@ -74,94 +76,94 @@ def sysctl_value_text(value):
 def node_os_problems(settings, fixed):
     """One message per problem in the role's input, each naming its variable.
 
-    ``settings`` maps the role's variable names to their values; ``fixed`` is the sysctls the role sets
-    whatever the input (Kubernetes networking and the kubelet's protectKernelDefaults list).
+    ``settings`` maps the role's variable names to their typed values; ``fixed`` is the sysctls the role
+    sets whatever the input (Kubernetes networking and the kubelet's protectKernelDefaults list). Types
+    and choices are the argument spec's; these are the rules it cannot state.
     """
-    errors = []
-    _fleet_problems(settings, errors)
-    _extra_problems(settings.get("node_os_sysctls"), fixed, errors)
-    _chrony_problems(settings, errors)
-    _other_problems(settings, errors)
-    return errors
+    found = Problems()
+    _fleet_problems(settings, found)
+    _extra_problems(settings.get("node_os_sysctls"), fixed, found)
+    _chrony_problems(settings, found)
+    _other_problems(settings, found)
+    return found.messages
 
 
-def _fleet_problems(settings, errors):
+def _fleet_problems(settings, found):
     for var in LARGE_FLEET:
         if _non_negative_int(settings.get(var)) is None:
-            errors.append(f"{var} must be a non-negative whole number (got {settings.get(var)!r})")
+            found.add(var, "must be a non-negative whole number", settings.get(var))
     gc = [_non_negative_int(settings.get(f"node_os_neigh_gc_thresh{i}")) for i in (1, 2, 3)]
     if None not in gc and not gc[0] <= gc[1] <= gc[2]:
-        errors.append(
-            "node_os_neigh_gc_thresh1 <= node_os_neigh_gc_thresh2 <= node_os_neigh_gc_thresh3 must hold "
-            f"(got {gc[0]}, {gc[1]}, {gc[2]}): the kernel collects below 1, soon above 2, at once above 3"
+        found.add(
+            "node_os_neigh_gc_thresh1",
+            "must not exceed node_os_neigh_gc_thresh2, nor that node_os_neigh_gc_thresh3 "
+            "(the kernel collects below 1, soon above 2, at once above 3)",
+            gc,
         )
 
 
-def _extra_problems(extra, fixed, errors):
+def _extra_problems(extra, fixed, found):
     if not isinstance(extra, dict):
-        errors.append(f"node_os_sysctls must be a mapping of sysctl key to value (got {extra!r})")
+        found.add("node_os_sysctls", "must be a mapping of sysctl key to value", extra)
         return
     for key, value in extra.items():
         problem = sysctl_key_problem(key)
         if problem:
-            errors.append(f"node_os_sysctls: {problem}")
+            found.add("node_os_sysctls", problem, key)
             continue
         text = sysctl_value_text(value)
         if text is None:
-            errors.append(f"node_os_sysctls[{key}] must be a non-negative whole number or several (got {value!r})")
+            found.add(f"node_os_sysctls[{key}]", "must be a non-negative whole number or several", value)
         elif key in fixed and text != str(fixed[key]):
-            errors.append(
-                f"node_os_sysctls[{key}] = {text} contradicts what Kubernetes needs ({key} = {fixed[key]}); remove it"
+            found.add(
+                f"node_os_sysctls[{key}]",
+                f"contradicts what Kubernetes needs ({key} = {fixed[key]}); remove it",
+                text,
             )
 
 
-def _chrony_problems(settings, errors):
+def _chrony_problems(settings, found):
     servers = settings.get("node_os_chrony_servers")
-    if not isinstance(servers, list):
-        errors.append(f"node_os_chrony_servers must be a list of host names or addresses (got {servers!r})")
-    else:
-        for index, server in enumerate(servers):
-            if not _is_host(server):
-                errors.append(f"node_os_chrony_servers[{index}]: {server!r} is neither a host name nor an address")
+    for index, server in enumerate(servers if isinstance(servers, list) else []):
+        if not _is_host(server):
+            found.add(f"node_os_chrony_servers[{index}]", "is neither a host name nor an address", server)
     allow = settings.get("node_os_chrony_allow")
-    if not isinstance(allow, list):
-        errors.append(f"node_os_chrony_allow must be a list of networks (got {allow!r})")
-        allow = []
-    for index, network in enumerate(allow):
+    for index, network in enumerate(allow if isinstance(allow, list) else []):
         try:
             ipaddress.ip_network(str(network), strict=False)
         except ValueError:
-            errors.append(f"node_os_chrony_allow[{index}]: {network!r} is not a network such as 10.0.0.0/8")
-    raw_stratum = settings.get("node_os_chrony_local_stratum")
-    stratum = _non_negative_int(raw_stratum)
+            found.add(f"node_os_chrony_allow[{index}]", "is not a network such as 10.0.0.0/8", network)
+    stratum = _non_negative_int(settings.get("node_os_chrony_local_stratum"))
     if stratum is None or stratum > 15:
-        errors.append(f"node_os_chrony_local_stratum must be 0 (off) or 1..15 (got {raw_stratum!r})")
+        found.add(
+            "node_os_chrony_local_stratum", "must be 0 (off) or 1..15", settings.get("node_os_chrony_local_stratum")
+        )
     elif servers == [] and stratum == 0:
-        errors.append(
-            "node_os_chrony_servers is empty and node_os_chrony_local_stratum is 0: chrony would have no time source"
+        found.add(
+            "node_os_chrony_servers",
+            "is empty and node_os_chrony_local_stratum is 0: chrony would have no time source",
+            servers,
         )
     if not _non_negative_int(settings.get("node_os_chrony_wait_s")):
-        errors.append(
-            f"node_os_chrony_wait_s must be a positive whole number (got {settings.get('node_os_chrony_wait_s')!r})"
-        )
+        found.add("node_os_chrony_wait_s", "must be a positive whole number", settings.get("node_os_chrony_wait_s"))
     threshold = settings.get("node_os_chrony_makestep_threshold")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
-        errors.append(f"node_os_chrony_makestep_threshold must be a positive number of seconds (got {threshold!r})")
+        found.add("node_os_chrony_makestep_threshold", "must be a positive number of seconds", threshold)
     limit = settings.get("node_os_chrony_makestep_limit")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < -1:
-        errors.append(f"node_os_chrony_makestep_limit must be -1 (always) or a count of updates (got {limit!r})")
+        found.add("node_os_chrony_makestep_limit", "must be -1 (always) or a count of updates", limit)
 
 
-def _other_problems(settings, errors):
+def _other_problems(settings, found):
     patterns = settings.get("node_os_env_sysctl_writable")
     if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
-        errors.append(f"node_os_env_sysctl_writable must be a list of key patterns such as 'net.*' (got {patterns!r})")
+        found.add("node_os_env_sysctl_writable", "must be a list of key patterns such as 'net.*'", patterns)
     modules = settings.get("node_os_kernel_modules")
     if not isinstance(modules, list) or not all(isinstance(m, str) and _MODULE.match(m) for m in modules):
-        errors.append(f"node_os_kernel_modules must be a list of module names such as br_netfilter (got {modules!r})")
+        found.add("node_os_kernel_modules", "must be a list of module names such as br_netfilter", modules)
     for var in ("node_os_journald_system_max_use", "node_os_journald_system_max_file_size"):
         if not isinstance(settings.get(var), str) or not _SIZE.match(settings[var]):
-            errors.append(f"{var} must be a size such as 4G or 512M (got {settings.get(var)!r})")
+            found.add(var, "must be a size such as 4G or 512M", settings.get(var))
 
 
 def node_os_sysctls(settings, fixed):

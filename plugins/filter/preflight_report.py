@@ -103,6 +103,27 @@ def preflight_collect(hosts, hostvars, fact="node_preflight_report"):
     return reports
 
 
+def preflight_summary(reports):
+    """The play's verdict as data (summary.json): hosts that passed, failed (with their failed check ids)
+    and returned no results (with the reason), and the totals."""
+    passed, failed, errors = [], {}, {}
+    for report in _reports(reports, "preflight_summary"):
+        host = str(report["host"])
+        if report.get("error"):
+            errors[host] = report["error"]
+        elif (report.get("summary") or {}).get("ok"):
+            passed.append(host)
+        else:
+            failed[host] = list(report["summary"].get("failed", []))
+    return {
+        "hosts": len(passed) + len(failed) + len(errors),
+        "passed": passed,
+        "failed": failed,
+        "errors": errors,
+        "ok": not failed and not errors,
+    }
+
+
 def _label_value(value):
     """A Prometheus exposition-format label value: backslash, double quote and newline escaped."""
     return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
@@ -140,4 +161,5 @@ class FilterModule:
             "preflight_junit": preflight_junit,
             "preflight_collect": preflight_collect,
             "preflight_textfile": preflight_textfile,
+            "preflight_summary": preflight_summary,
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_checks_host import kernel_log
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core import (
+    GPU_PROFILES,
     WARN,
     CheckError,
     Skip,
@@ -23,7 +24,6 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_parse
     version_tuple,
 )
 
-GPU_PROFILES = ("gpu_worker",)
 GPU_FIELDS = (
     "index",
     "pci.bus_id",
@@ -90,13 +90,18 @@ def gpu_query(ctx):
 
 
 def _gpu_query(ctx):
-    rc, out, _err = ctx.run("nvidia-smi", [f"--query-gpu={','.join(GPU_FIELDS)}", "--format=csv,noheader,nounits"])
-    if rc != 0:
-        raise Skip(f"nvidia-smi exited {rc}: {EXIT_CODES.get(rc, 'unknown error')}")
-    rows = parse_nvidia_csv(out, GPU_FIELDS)
+    rows = _nvidia_rows(ctx, "--query-gpu", GPU_FIELDS, "csv,noheader,nounits")
     if not rows:
         raise CheckError("nvidia-smi printed no GPU rows")
     return rows
+
+
+def _nvidia_rows(ctx, query, fields, csv_format):
+    """The rows of one nvidia-smi CSV query (``query`` e.g. --query-gpu); Skip when nvidia-smi fails."""
+    rc, out, _err = ctx.run("nvidia-smi", [f"{query}={','.join(fields)}", f"--format={csv_format}"])
+    if rc != 0:
+        raise Skip(f"nvidia-smi {query} exited {rc}: {EXIT_CODES.get(rc, 'unknown error')}")
+    return parse_nvidia_csv(out, fields)
 
 
 @check("gpu.nvidia_smi", "gpu", profiles=GPU_PROFILES)
@@ -153,10 +158,7 @@ def remapped_rows(ctx):
 
 
 def _remapped_rows(ctx):
-    rc, out, _err = ctx.run("nvidia-smi", [f"--query-remapped-rows={','.join(REMAP_FIELDS)}", "--format=csv,noheader"])
-    if rc != 0:
-        raise Skip(f"nvidia-smi --query-remapped-rows exited {rc}: {EXIT_CODES.get(rc, 'unknown error')}")
-    return parse_nvidia_csv(out, REMAP_FIELDS)
+    return _nvidia_rows(ctx, "--query-remapped-rows", REMAP_FIELDS, "csv,noheader")
 
 
 def _remap_check(ctx, field, what):

@@ -14,6 +14,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core 
     CheckError,
     Skip,
     check,
+    data_dirs,
     failed,
     passed,
     warned,
@@ -60,7 +61,7 @@ def _time_status(ctx):
         tracking = parse_chrony_tracking(out)
         local = tracking["reference_id"].upper() == CHRONY_LOCAL_REFERENCE
         synced = tracking["leap_status"].lower() != "not synchronised" and (
-            not local or bool(ctx.setting("time_local_reference_ok", False))
+            not local or bool(ctx.setting("time_local_reference_ok"))
         )
         detail = f"leap status {tracking['leap_status']}, reference {tracking['reference_id']}"
         if local:
@@ -104,7 +105,7 @@ def time_sync(ctx):
 @check("time.offset", "time")
 def time_offset(ctx):
     status = time_status(ctx)
-    limit = float(ctx.setting("time_max_offset_s", 0.1))
+    limit = float(ctx.setting("time_max_offset_s"))
     if not status["synced"]:
         raise Skip("time not synchronised (see time.sync)")
     if status["offset_s"] is None:
@@ -121,10 +122,10 @@ def kernel_log(ctx):
 
 
 def _kernel_log(ctx):
-    source = ctx.setting("kernel_log_source", "journal")
-    lookback = float(ctx.setting("kernel_log_lookback_s", 3600))
+    source = ctx.setting("kernel_log_source")
+    lookback = float(ctx.setting("kernel_log_lookback_s"))
     if source == "file":
-        path = ctx.setting("kernel_log_path", "/var/log/kern.log")
+        path = ctx.setting("kernel_log_path")
         return recent_log_lines(ctx.read(path), now(ctx), uptime(ctx), lookback)
     if source == "kmsg":
         boot = uptime(ctx)
@@ -186,7 +187,7 @@ def _pattern_check(check_id, patterns):
 
     def run(ctx):
         hits = [line for line in kernel_log(ctx) if compiled.search(line)]
-        lookback = ctx.setting("kernel_log_lookback_s", 3600)
+        lookback = ctx.setting("kernel_log_lookback_s")
         if hits:
             return failed(
                 {"count": len(hits), "last": hits[-1][-300:]},
@@ -226,7 +227,8 @@ def hardware_errors(ctx):
 @check("fs.read_only", "filesystems")
 def read_only_mounts(ctx):
     mounts = parse_mounts(ctx.read("/proc/mounts"))
-    paths = ctx.setting("writable_paths", ["/", "/var/lib/kubelet", "/var/lib/containerd", "/var/lib/etcd"])
+    # The host's data folders (those of its parts) and the root, unless given.
+    paths = ctx.setting("writable_paths") or list(dict.fromkeys(["/", *data_dirs(ctx)]))
     read_only = {}
     for path in paths:
         entry = mount_for(path, mounts)
@@ -239,7 +241,7 @@ def read_only_mounts(ctx):
 
 @check("process.d_state", "processes", severity=WARN)
 def d_state(ctx):
-    limit = int(ctx.setting("d_state_max", 0))
+    limit = int(ctx.setting("d_state_max"))
     stuck = []
     try:
         pids = [name for name in os.listdir(ctx.path("/proc")) if name.isdigit()]

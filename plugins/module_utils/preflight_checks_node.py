@@ -16,6 +16,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core 
     WARN,
     Skip,
     check,
+    data_dirs,
     failed,
     passed,
     warned,
@@ -26,17 +27,12 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_parse
     version_tuple,
 )
 
+# The kubelet's and the control plane's ports; etcd's come from the etcd_ports setting (the host's clusters).
 PROFILE_PORTS = {
     "control_plane": (6443, 10250, 10257, 10259),
-    "worker": (10250,),
-    "gpu_worker": (10250,),
-    "etcd": (2379, 2380),
+    "nodes": (10250,),
+    "gpu": (10250,),
 }
-LEFTOVER_FILES = (
-    "/etc/kubernetes/kubelet.conf",
-    "/etc/kubernetes/bootstrap-kubelet.conf",
-    "/etc/kubernetes/pki/ca.crt",
-)
 # RFC 1123 subdomain, as Kubernetes requires of node names.
 HOSTNAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$")
 
@@ -67,7 +63,7 @@ def ip_forward(ctx):
 
 @check("kernel.modules", "kubeadm", profiles=NODE_PROFILES)
 def kernel_modules(ctx):
-    wanted = ctx.setting("kernel_modules", ["br_netfilter", "overlay"])
+    wanted = ctx.setting("kernel_modules")
     loaded = {line.split()[0] for line in _optional_read(ctx, "/proc/modules").splitlines() if line.strip()}
     release = ctx.read("/proc/sys/kernel/osrelease").strip()
     builtin = {
@@ -97,18 +93,18 @@ def _binaries(ctx, names):
 
 @check("binaries.required", "kubeadm", profiles=NODE_PROFILES)
 def binaries_required(ctx):
-    return _binaries(ctx, ctx.setting("binaries_required", ["ip", "iptables", "mount", "nsenter"]))
+    return _binaries(ctx, ctx.setting("binaries_required"))
 
 
 @check("binaries.optional", "kubeadm", severity=WARN, profiles=NODE_PROFILES)
 def binaries_optional(ctx):
-    return _binaries(ctx, ctx.setting("binaries_optional", ["ebtables", "ethtool", "socat", "tc", "touch"]))
+    return _binaries(ctx, ctx.setting("binaries_optional"))
 
 
 @check("cgroup.controllers", "kubeadm", profiles=NODE_PROFILES)
 def cgroup_controllers(ctx):
     # cgroup v2 only: devices and freezer are part of v2's core, not listed in cgroup.controllers.
-    wanted = ctx.setting("cgroup_controllers", ["cpu", "cpuset", "memory", "pids"])
+    wanted = ctx.setting("cgroup_controllers")
     if not ctx.exists("/sys/fs/cgroup/cgroup.controllers"):
         return failed("v1 or hybrid", "cgroup v2", "/sys/fs/cgroup is not a cgroup v2 (unified) hierarchy")
     present = ctx.read("/sys/fs/cgroup/cgroup.controllers").split()
@@ -121,7 +117,7 @@ def cgroup_controllers(ctx):
 @check("kernel.version", "kubeadm")
 def kernel_version(ctx):
     release = ctx.read("/proc/sys/kernel/osrelease").strip()
-    minimum = str(ctx.setting("min_kernel", "5.4"))
+    minimum = str(ctx.setting("min_kernel"))
     if version_tuple(release) < version_tuple(minimum):
         return failed(release, f">= {minimum}", f"kernel {release} is older than {minimum}")
     return passed(release, f">= {minimum}", "kernel recent enough")
@@ -159,7 +155,10 @@ def host_resolvable(ctx):
 def ports_free(ctx):
     wanted = ctx.setting("ports")
     if wanted is None:
-        wanted = sorted({port for profile in ctx.profiles for port in PROFILE_PORTS.get(profile, ())})
+        wanted = {port for profile in ctx.profiles for port in PROFILE_PORTS.get(profile, ())}
+        if "etcd" in ctx.profiles:
+            wanted |= {int(port) for port in ctx.setting("etcd_ports")}
+        wanted = sorted(wanted)
     listening = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         listening |= parse_listening_ports(_optional_read(ctx, table))
@@ -171,7 +170,7 @@ def ports_free(ctx):
 
 @check("kubelet.leftover_files", "kubeadm", profiles=NODE_PROFILES)
 def leftover_files(ctx):
-    present = [path for path in ctx.setting("leftover_files", LEFTOVER_FILES) if ctx.exists(path)]
+    present = [path for path in ctx.setting("leftover_files") if ctx.exists(path)]
     if present:
         return failed(present, [], f"left over from an earlier join (kubeadm reset?): {', '.join(present)}")
     return passed([], [], "no kubelet files from an earlier join")
@@ -179,7 +178,7 @@ def leftover_files(ctx):
 
 @check("cri.socket", "kubeadm", profiles=NODE_PROFILES)
 def cri_socket(ctx):
-    path = ctx.setting("cri_socket", "/run/containerd/containerd.sock")
+    path = ctx.setting("cri_socket")
     if not ctx.exists(path):
         return failed(None, path, f"no CRI socket at {path}")
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -218,15 +217,6 @@ def memory(ctx):
     return passed(total_mb, f">= {minimum} MiB", "enough memory")
 
 
-def data_dirs(ctx):
-    dirs = [ctx.setting("runtime_dir", "/var/lib/containerd")]
-    if ctx.profiles & NODE_PROFILES:
-        dirs.append(ctx.setting("kubelet_dir", "/var/lib/kubelet"))
-    if "etcd" in ctx.profiles:
-        dirs.append(ctx.setting("etcd_data_dir", "/var/lib/etcd"))
-    return dirs
-
-
 def existing_parent(ctx, path):
     """The path itself or its nearest existing parent (a data dir may not exist before install)."""
     while path != "/" and not os.path.exists(ctx.path(path)):
@@ -235,8 +225,8 @@ def existing_parent(ctx, path):
 
 
 def _usage(ctx, kind):
-    warn_pct = ctx.setting(f"{kind}_warn_pct", 80)
-    fail_pct = ctx.setting(f"{kind}_fail_pct", 85)
+    warn_pct = ctx.setting(f"{kind}_warn_pct")
+    fail_pct = ctx.setting(f"{kind}_fail_pct")
     observed, worst = {}, (0.0, None)
     for path in data_dirs(ctx):
         probe = existing_parent(ctx, path)
@@ -294,9 +284,9 @@ def rotational(ctx, path):
 
 @check("disk.ssd", "disks")
 def disks_ssd(ctx):
-    dirs = [ctx.setting("runtime_dir", "/var/lib/containerd")]
-    if "etcd" in ctx.profiles:
-        dirs.append(ctx.setting("etcd_data_dir", "/var/lib/etcd"))
+    # The runtime's roots (containerd, stargz, Dragonfly) and the etcd members' data: the paths the
+    # owning roles configure, passed by the node_preflight role.
+    dirs = data_dirs(ctx, with_kubelet=False)
     observed, skipped = {}, []
     for path in dirs:
         try:
@@ -306,6 +296,8 @@ def disks_ssd(ctx):
     if not observed:
         raise Skip("; ".join(skipped))
     spinning = [path for path, kind in observed.items() if kind == "rotational"]
+    if spinning and not ctx.setting("require_ssd"):
+        return warned(observed, "ssd", f"on rotational disks (require_ssd is false): {', '.join(spinning)}")
     if spinning:
         return failed(observed, "ssd", f"on rotational disks: {', '.join(spinning)}")
     return passed(observed, "ssd", "data directories on non-rotational disks")
@@ -316,9 +308,9 @@ def etcd_fdatasync(ctx):
     # The probe etcd's docs recommend with fio: sequential 2300-byte writes, fdatasync after each.
     if ctx.check_mode:
         raise Skip("check mode: the disk probe writes a temporary file")
-    folder = existing_parent(ctx, ctx.setting("disk_probe_dir") or ctx.setting("etcd_data_dir", "/var/lib/etcd"))
-    writes = int(ctx.setting("disk_probe_writes", 500))
-    limit_ms = float(ctx.setting("disk_probe_p99_ms", 10))
+    folder = existing_parent(ctx, ctx.setting("disk_probe_dir") or ctx.setting("etcd_data_dirs")[0])
+    writes = int(ctx.setting("disk_probe_writes"))
+    limit_ms = float(ctx.setting("disk_probe_p99_ms"))
     block = os.urandom(2300)
     latencies = []
     try:
@@ -365,10 +357,10 @@ def _file_permissions(ctx, path, max_mode):
 @check("cis.kubelet_config_perms", "cis", profiles=NODE_PROFILES)
 def cis_kubelet_config(ctx):
     # CIS 4.1.9 / 4.1.10: the kubelet config file.
-    return _file_permissions(ctx, ctx.setting("kubelet_config", "/var/lib/kubelet/config.yaml"), 0o600)
+    return _file_permissions(ctx, ctx.setting("kubelet_config"), 0o600)
 
 
 @check("cis.kubeconfig_perms", "cis", profiles=NODE_PROFILES)
 def cis_kubeconfig(ctx):
     # CIS 4.1.5 / 4.1.6: the kubelet's kubeconfig.
-    return _file_permissions(ctx, ctx.setting("kubelet_kubeconfig", "/etc/kubernetes/kubelet.conf"), 0o600)
+    return _file_permissions(ctx, ctx.setting("kubelet_kubeconfig"), 0o600)

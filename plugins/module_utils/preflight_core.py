@@ -20,9 +20,55 @@ WARN = "warn"
 FAIL = "fail"
 SKIP = "skip"
 STATUSES = (PASS, WARN, FAIL, SKIP)
-PROFILES = ("control_plane", "worker", "gpu_worker", "etcd")
+# The profiles are the parts of the topology contract (roles/topology): a host gets the checks of every
+# part it plays (the role picks them with the topology_host_parts filter). The only list of them.
+PROFILES = ("control_plane", "nodes", "gpu", "etcd", "monitoring")
 ALL_PROFILES = frozenset(PROFILES)
-NODE_PROFILES = frozenset(("control_plane", "worker", "gpu_worker"))
+NODE_PROFILES = frozenset(("control_plane", "nodes", "gpu"))
+GPU_PROFILES = frozenset(("gpu",))
+
+# Every setting a check reads and its value when the caller gives none (the one table of them). Paths
+# are the upstream defaults for a standalone call of the module: the node_preflight role always passes
+# the values of the roles that own them (containerd, kubelet, etcd; docs/preflight.md).
+SETTINGS = {
+    "binaries_optional": ["ebtables", "ethtool", "socat", "tc", "touch"],
+    "binaries_required": ["ip", "iptables", "mount", "nsenter"],
+    "cgroup_controllers": ["cpu", "cpuset", "memory", "pids"],
+    "cri_socket": "/run/containerd/containerd.sock",
+    "d_state_max": 0,
+    "disk_fail_pct": 85,
+    "disk_probe_dir": None,
+    "disk_probe_p99_ms": 10,
+    "disk_probe_writes": 500,
+    "disk_warn_pct": 80,
+    "etcd_data_dirs": ["/var/lib/etcd"],
+    "etcd_ports": [2379, 2380],
+    "gpu_count": None,
+    "gpu_min_driver": None,
+    "inode_fail_pct": 85,
+    "inode_warn_pct": 80,
+    "kernel_log_lookback_s": 3600,
+    "kernel_log_path": "/var/log/kern.log",
+    "kernel_log_source": "journal",
+    "kernel_modules": ["br_netfilter", "overlay"],
+    "kubelet_config": "/var/lib/kubelet/config.yaml",
+    "kubelet_dir": "/var/lib/kubelet",
+    "kubelet_kubeconfig": "/etc/kubernetes/kubelet.conf",
+    "leftover_files": [
+        "/etc/kubernetes/kubelet.conf",
+        "/etc/kubernetes/bootstrap-kubelet.conf",
+        "/etc/kubernetes/pki/ca.crt",
+    ],
+    "min_cpus": None,
+    "min_kernel": "5.4",
+    "min_memory_mb": None,
+    "ports": None,
+    "require_ssd": True,
+    "runtime_dirs": ["/var/lib/containerd"],
+    "time_local_reference_ok": False,
+    "time_max_offset_s": 0.1,
+    "writable_paths": None,
+}
 
 # Where tools are looked up when the caller gives no search path (Ansible's module PATH may be short).
 DEFAULT_SEARCH_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
@@ -105,8 +151,11 @@ class Context:
         self.cache = {}
 
     def setting(self, name, default=None):
+        """The caller's value, else ``default``, else the table's (SETTINGS)."""
         value = self.settings.get(name)
-        return default if value is None else value
+        if value is None:
+            value = default
+        return SETTINGS.get(name) if value is None else value
 
     def path(self, path):
         if self.root == "/":
@@ -179,6 +228,18 @@ class Context:
         if kind == "error":
             raise value
         return value
+
+
+def data_dirs(ctx, with_kubelet=True):
+    """The data folders of the host's parts: the runtime's (nodes), the kubelet's, the etcd members'."""
+    dirs = []
+    if ctx.profiles & NODE_PROFILES:
+        dirs += list(ctx.setting("runtime_dirs"))
+        if with_kubelet:
+            dirs.append(ctx.setting("kubelet_dir"))
+    if "etcd" in ctx.profiles:
+        dirs += list(ctx.setting("etcd_data_dirs"))
+    return list(dict.fromkeys(dirs)) or ["/"]
 
 
 def matches_any(check_id, patterns):

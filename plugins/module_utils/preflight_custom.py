@@ -87,16 +87,19 @@ def declarative_checks(specs):
         missing = [field for field in ("id", *REQUIRED[kind]) if spec.get(field) in (None, "")]
         if missing:
             raise ValueError(f"custom check {spec.get('id')!r} ({kind}) lacks {', '.join(missing)}")
-        checks.append(
-            Check(
-                spec["id"],
-                spec.get("category", "custom"),
-                spec.get("severity", FAIL),
-                spec.get("profiles") or ALL_PROFILES,
-                _bind(RUNNERS[kind], spec),
-            )
-        )
+        checks.append(_check_from(spec, "custom", _bind(RUNNERS[kind], spec)))
     return checks
+
+
+def _check_from(item, category, run):
+    """A Check from an operator's dict: its id, and category, severity and profiles or their defaults."""
+    return Check(
+        item["id"],
+        item.get("category", category),
+        item.get("severity", FAIL),
+        item.get("profiles") or ALL_PROFILES,
+        run,
+    )
 
 
 def _bind(runner, spec):
@@ -121,16 +124,7 @@ def site_checks(directory):
             spec = importlib.util.spec_from_file_location(f"preflight_site_{name[:-3]}", path)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-            for item in module.CHECKS:
-                checks.append(
-                    Check(
-                        item["id"],
-                        item.get("category", "site"),
-                        item.get("severity", FAIL),
-                        item.get("profiles") or ALL_PROFILES,
-                        item["run"],
-                    )
-                )
+            checks.extend(_check_from(item, "site", item["run"]) for item in module.CHECKS)
         except Exception as exc:  # a broken site file is reported, never a traceback
             errors.append(f"{path}: {type(exc).__name__}: {exc}")
     return checks, errors

@@ -197,6 +197,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.etcd_status imp
     parse_member_list,
     summarise,
 )
+from ansible_collections.aiplatform.cluster.plugins.module_utils.etcdctl import etcdctl_argv  # noqa: E402
 
 
 def _last_line(text):
@@ -234,12 +235,10 @@ def main():
     if not endpoints:
         module.fail_json(msg="endpoints: give at least one client URL")
     etcdctl = module.get_bin_path(params["etcdctl"], required=False) or params["etcdctl"]
-    timeout = f"{max(1, params['timeout'])}s"
-    options = [f"--dial-timeout={timeout}", f"--command-timeout={timeout}", "-w", "json"]
-    options += [f"--{name}={params[name]}" for name in ("cacert", "cert", "key") if params[name]]
+    tls = {name: params[name] for name in ("cacert", "cert", "key")}
 
     def argv(endpoint_list, *command):
-        return [etcdctl, f"--endpoints={','.join(endpoint_list)}", *options, *command]
+        return etcdctl_argv(etcdctl, endpoint_list, command, timeout=params["timeout"], json_output=True, **tls)
 
     calls = {
         "member_list": argv(endpoints, "member", "list"),

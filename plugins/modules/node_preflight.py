@@ -23,11 +23,12 @@ description:
 options:
   profiles:
     description:
-      - Profiles whose checks run; a host in several roles lists several.
+      - Profiles whose checks run, the parts of the topology contract the host plays (V(control_plane),
+        V(nodes), V(gpu), V(etcd), V(monitoring)); a host in several parts lists several. Another name
+        fails the task.
     type: list
     elements: str
-    choices: [control_plane, worker, gpu_worker, etcd]
-    default: [worker]
+    default: [nodes]
   include:
     description: Check ids (shell patterns such as C(gpu.*)) to run in addition to the profiles' checks.
     type: list
@@ -50,9 +51,13 @@ options:
       - Expected values and thresholds; unset keys take the defaults below.
       - C(gpu_count) (none), C(gpu_min_driver) (none), C(min_kernel) (C(5.4)), C(min_cpus) and
         C(min_memory_mb) (2 and 1700 for control planes, 2 and 2048 for etcd, else 1 and 1024),
-        C(ports) (by profile, 10250; control plane 6443 10257 10259; etcd 2379 2380),
+        C(ports) (by profile; 10250 on nodes and control planes, 6443 10257 10259 on control planes,
+        C(etcd_ports) on etcd members),
         C(kernel_modules), C(binaries_required), C(binaries_optional), C(cgroup_controllers),
-        C(leftover_files), C(cri_socket), C(runtime_dir), C(kubelet_dir), C(etcd_data_dir),
+        C(leftover_files), C(cri_socket), C(runtime_dirs) (containerd's, stargz's and Dragonfly's roots),
+        C(kubelet_dir), C(etcd_data_dirs) (the data folders of the host's etcd members), C(etcd_ports)
+        (the client and peer ports of the host's etcd members), C(require_ssd) (true; false turns a
+        rotational data folder in C(disk.ssd) into a warning),
         C(disk_warn_pct)/C(disk_fail_pct) and C(inode_warn_pct)/C(inode_fail_pct) (80/85),
         C(disk_probe_dir), C(disk_probe_writes) (500), C(disk_probe_p99_ms) (10),
         C(time_max_offset_s) (0.1), C(time_local_reference_ok) (false; chronyd serving its own clock is
@@ -112,7 +117,7 @@ attributes:
 EXAMPLES = r"""
 - name: Preflight a GPU worker that must show 8 GPUs with driver 535 or newer
   aiplatform.cluster.node_preflight:
-    profiles: [gpu_worker]
+    profiles: [nodes, gpu]
     settings:
       gpu_count: 8
       gpu_min_driver: "535.104"
@@ -184,7 +189,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_custo
 def main():
     module = AnsibleModule(
         argument_spec={
-            "profiles": {"type": "list", "elements": "str", "choices": list(PROFILES), "default": ["worker"]},
+            "profiles": {"type": "list", "elements": "str", "default": ["nodes"]},
             "include": {"type": "list", "elements": "str", "default": []},
             "exclude": {"type": "list", "elements": "str", "default": []},
             "ignore": {"type": "list", "elements": "str", "default": []},
@@ -200,6 +205,9 @@ def main():
     )
     params = module.params
     started = time.perf_counter()
+    unknown = [name for name in params["profiles"] if name not in PROFILES]
+    if unknown:
+        module.fail_json(msg=f"profiles: {', '.join(unknown)} not among {', '.join(PROFILES)}")
     try:
         extra = declarative_checks(params["custom_checks"])
     except ValueError as exc:

@@ -1,9 +1,9 @@
 """Time the node preflight (figures for docs/benchmarks.md).
 
-1. The check library in-process on one fixture root: the default gpu_worker catalogue without the
+1. The check library in-process on one fixture root: the default gpu catalogue without the
    etcd disk probe, median of --repeat runs.
 2. --container NAME: the node_preflight module on a running lab container (podman connection), the
-   module's own elapsed_s for the gpu_worker + control_plane profiles, excluding the disk probe.
+   module's own elapsed_s for the gpu + control_plane profiles, excluding the disk probe.
 3. An inventory of --hosts local-connection hosts, each with its own fixture root: playbooks/preflight.yml
    (one module call per host, plus the reports) against tests/benchmarks/preflight_per_task.yml (the same
    checks, one Ansible task per check). Wall-clock seconds of ansible-playbook, forks from ansible.cfg.
@@ -63,7 +63,7 @@ def in_process(workdir, repeat):
 
 
 def on_container(name):
-    args = json.dumps({"profiles": ["gpu_worker", "control_plane"], "fail_on_failure": False})
+    args = json.dumps({"profiles": ["gpu", "control_plane"], "fail_on_failure": False})
     proc = subprocess.run(
         [
             "ansible",

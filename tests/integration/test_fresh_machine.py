@@ -46,5 +46,5 @@ def test_demo_is_green_when_the_machine_starts_with_ip_forward_off():
         results = {r["id"]: r for r in data["results"]}
         assert results["time.sync"]["status"] == "pass", (host, results["time.sync"])
         assert "time.sync" not in data["summary"]["ignored"]
-    table = (REPO / "reports" / "hosts.md").read_text()
+    table = (REPO / "reports" / "hosts" / "summary.md").read_text()
     assert sorted(re.findall(r"^\| (\w+) +\|", table, re.M)[1:]) == LAB_HOSTS

@@ -21,7 +21,8 @@ LAB_NETWORK = "aiplatform-lab"
 # Both site runs write their host report here: the second run (by FQCN) must find nothing to change,
 # the controller-side report included.
 LAB_REPORTS = REPO / "build" / "lab-reports"
-EXPECTED_GROUPS = {"etcd_main": 3, "etcd_events": 3, "kube_control_plane": 3, "kube_node": 2, "gpu": 2}
+# Hosts per part of the topology contract (host_report's summary.json), etcd per cluster.
+EXPECTED_PARTS = {"control_plane": 3, "nodes": 2, "gpu": 2, "monitoring": 1, "etcd:main": 3, "etcd:events": 3}
 
 
 def lab_containers():
@@ -54,22 +55,24 @@ def test_second_lab_up_changes_nothing():
 def test_site_playbook_from_the_checkout_reports_every_host():
     shutil.rmtree(LAB_REPORTS, ignore_errors=True)
     result = run(
-        ["ansible-playbook", "-i", "inventories/lab", "playbooks/site.yml", "-e", f"host_report_dir={LAB_REPORTS}"]
+        ["ansible-playbook", "-i", "inventories/lab", "playbooks/site.yml", "-e", f"topology_report_dir={LAB_REPORTS}"]
     )
     assert all(c["failed"] == 0 and c["unreachable"] == 0 for c in recap(result.stdout).values())
-    report = json.loads((LAB_REPORTS / "hosts.json").read_text())
+    report = json.loads((LAB_REPORTS / "hosts" / "summary.json").read_text())
     assert sorted(h["host"] for h in report["hosts"]) == LAB_HOSTS
-    assert report["groups"] == EXPECTED_GROUPS
+    assert report["parts"] == EXPECTED_PARTS
     by_host = {h["host"]: h for h in report["hosts"]}
-    assert by_host["gpu2"]["groups"] == ["kube_node", "gpu"]
+    assert set(by_host["gpu2"]["parts"]) == {"nodes", "gpu"}
+    assert set(by_host["ev1"]["parts"]) == {"monitoring", "etcd:events"}
     assert by_host["ev1"]["address"] == "10.213.77.21"
-    assert (LAB_REPORTS / "hosts.md").read_text().count("| gpu") == 2
+    assert (LAB_REPORTS / "hosts" / "summary.md").read_text().count("| gpu") == 2
+    assert json.loads((LAB_REPORTS / "preflight" / "summary.json").read_text())["hosts"] == len(LAB_HOSTS)
 
 
 @pytest.mark.parametrize(
     ("extra_var", "message"),
     [
-        ("host_report_dir=reports", "host_report_dir must be an absolute path"),
+        ("host_report_dir=reports", "host_report_dir: must be an absolute path"),
         ("host_report_write_files=maybe", "host_report_write_files"),
     ],
 )
@@ -117,7 +120,7 @@ def test_built_collection_installs_and_runs_site_by_fqcn(tmp_path):
             "inventories/lab",
             "aiplatform.cluster.site",
             "-e",
-            f"host_report_dir={LAB_REPORTS}",
+            f"topology_report_dir={LAB_REPORTS}",
         ],
         env=env,
     )
@@ -125,8 +128,8 @@ def test_built_collection_installs_and_runs_site_by_fqcn(tmp_path):
     assert set(counts) >= set(LAB_HOSTS)
     assert all(c["failed"] == 0 and c["unreachable"] == 0 for c in counts.values())
     assert {host: counts[host]["changed"] for host in LAB_HOSTS} == dict.fromkeys(LAB_HOSTS, 0)
-    report = json.loads((LAB_REPORTS / "hosts.json").read_text())
-    assert report["groups"] == EXPECTED_GROUPS
+    report = json.loads((LAB_REPORTS / "hosts" / "summary.json").read_text())
+    assert report["parts"] == EXPECTED_PARTS
 
 
 def test_lab_down_leaves_no_container_network_or_volume():

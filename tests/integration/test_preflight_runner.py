@@ -32,7 +32,8 @@ def inventory(workdir):
             "node_preflight_settings": params["settings"],
             "node_preflight_report_dir": str(workdir / "reports"),
         }
-    return {"all": {"hosts": hosts}}
+    # In the contract's node group (playbooks/preflight.yml runs on the topology's parts).
+    return {"all": {"children": {"kube_node": {"hosts": hosts}}}}
 
 
 def test_preflight_through_ansible_runner_events(monkeypatch):

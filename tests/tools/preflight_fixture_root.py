@@ -1,5 +1,5 @@
 """Build a fake host root for the node preflight: the /proc, /sys and /etc files the checks read and
-fake tools in <root>/bin. A healthy root passes the gpu_worker profile; ``broken`` gives the lab's
+fake tools in <root>/bin. A healthy root passes the gpu profile; ``broken`` gives the lab's
 five faults (ip_forward off, 7 of 8 GPUs with an ECC error, Xid 79, time sync stopped, a leftover
 kubelet.conf). Used by unit tests, the ansible-runner test and the 200-host benchmark."""
 
@@ -73,7 +73,7 @@ def module_params(root):
     return {
         "root": str(root),
         "search_path": [os.path.join(str(root), "bin")],
-        "profiles": ["gpu_worker"],
+        "profiles": ["gpu"],
         "exclude": ["cri.socket"],
         "settings": {
             "gpu_count": 8,

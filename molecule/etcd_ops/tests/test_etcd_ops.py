@@ -19,7 +19,8 @@ HOSTS = ["molecule-etcd_ops-ops1", "molecule-etcd_ops-ops2", "molecule-etcd_ops-
 ADDRESSES = ["10.213.82.11", "10.213.82.12", "10.213.82.13"]
 PROJECT = pathlib.Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 EPHEMERAL = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
-REPORTS = EPHEMERAL / "reports"
+# The report convention: topology_report_dir (the scenario sets it) / etcd_health / <cluster>.json and .md.
+REPORTS = EPHEMERAL / "reports" / "etcd_health"
 CLUSTERS = {
     "main": {"env": "/etc/etcd/main/etcdctl.env", "etcdctl": "/opt/etcd/v3.5.1/etcdctl", "version": "3.5.1"},
     "events": {"env": "/etc/etcd/events/etcdctl.env", "etcdctl": "/usr/bin/etcdctl", "version": "3.4.23"},
@@ -72,13 +73,14 @@ def etcdctl(host, cluster, *args, endpoints="all"):
 
 
 def debug_messages(result, task_name):
-    """The msg of every run of a debug task whose name starts with ``task_name`` (json callback output)."""
+    """The msg of every run of a debug task whose name starts with ``task_name`` (json callback output;
+    a role's task is named ``<role> : <name>`` there)."""
     output = json.loads(result.stdout)
     return [
         outcome["msg"]
         for play in output["plays"]
         for task in play["tasks"]
-        if task["task"]["name"].startswith(task_name)
+        if task["task"]["name"].split(" : ", 1)[-1].startswith(task_name)
         for outcome in task["hosts"].values()
         if "msg" in outcome
     ]
@@ -95,7 +97,7 @@ def test_health_report_is_correct(ops1):
     result = playbook("etcd_health.yml")
     assert result.returncode == 0, result.stdout[-3000:]
     for cluster, settings in CLUSTERS.items():
-        report = json.loads((REPORTS / f"etcd-{cluster}.json").read_text())
+        report = json.loads((REPORTS / f"{cluster}.json").read_text())
         status = report["status"]
         assert report["verdict"] == {"ok": True, "problems": []}
         assert sorted(m["name"] for m in status["members"]) == HOSTS
@@ -104,11 +106,11 @@ def test_health_report_is_correct(ops1):
         assert status["quorum"]["ok"] and status["quorum"]["healthy"] == 3
         assert status["alarms"] == []
         assert all(e["healthy"] for e in status["endpoints"])
-        markdown = (REPORTS / f"etcd-{cluster}.md").read_text()
+        markdown = (REPORTS / f"{cluster}.md").read_text()
         assert f"etcd cluster {cluster}: HEALTHY" in markdown
-    main = json.loads((REPORTS / "etcd-main.json").read_text())["status"]
+    main = json.loads((REPORTS / "main.json").read_text())["status"]
     assert main["db"]["quota_bytes"] == 2 * 1024**2  # the scenario's per-cluster override
-    events = json.loads((REPORTS / "etcd-events.json").read_text())["status"]
+    events = json.loads((REPORTS / "events.json").read_text())["status"]
     assert events["db"]["quota_bytes"] == 8 * 1024**3  # the role's default
 
 
@@ -119,11 +121,11 @@ def test_health_fails_when_a_member_is_down(ops1):
         result = playbook("etcd_health.yml", "-e", '{"etcd_health_clusters": ["events"]}')
         assert result.returncode != 0
         assert "etcd cluster events is unhealthy" in flat(result.stdout + result.stderr)
-        report = json.loads((REPORTS / "etcd-events.json").read_text())
+        report = json.loads((REPORTS / "events.json").read_text())
         assert not report["verdict"]["ok"]
         assert any(p.startswith("https://10.213.82.13:2382") for p in report["verdict"]["problems"])
         assert report["status"]["quorum"]["up"] == 2 and report["status"]["quorum"]["ok"]
-        assert "UNHEALTHY" in (REPORTS / "etcd-events.md").read_text()
+        assert "UNHEALTHY" in (REPORTS / "events.md").read_text()
     finally:
         ops3.run("systemctl start etcd-events.service")
     # Back in the cluster before the next step (a second playbook run would cost a minute here).
@@ -143,9 +145,9 @@ def main_pids():
     [
         (
             {"etcd_restore_cluster": "nosuch", "etcd_restore_snapshot": "/tmp/x.db"},
-            "etcd_restore_cluster must name a cluster",
+            "etcd_restore_cluster: must name a cluster",
         ),
-        ({"etcd_restore_cluster": "main"}, "etcd_restore_snapshot must be an absolute path"),
+        ({"etcd_restore_cluster": "main"}, "etcd_restore_snapshot: must be an absolute path"),
         (
             {
                 "etcd_restore_cluster": "main",
@@ -211,7 +213,8 @@ def defrag_summary(result, cluster):
 
 
 def test_defrag_skips_members_below_the_threshold(ops1):
-    result = playbook("etcd_defrag.yml", "-e", '{"etcd_defrag_clusters": ["events"]}', json_output=True)
+    # The usual command-line form: every value a string.
+    result = playbook("etcd_defrag.yml", "-e", "etcd_defrag_clusters=events", json_output=True)
     assert result.returncode == 0, result.stdout[-3000:]
     summary = defrag_summary(result, "events")
     assert summary["defragmented"] == []
@@ -221,8 +224,16 @@ def test_defrag_skips_members_below_the_threshold(ops1):
 
 def test_defrag_runs_member_by_member_leader_last(ops1):
     leader = leader_name(ops1, "events")
-    extra = {"etcd_defrag_clusters": ["events"], "etcd_defrag_min_fragmentation": 0, "etcd_defrag_min_free_bytes": 0}
-    result = playbook("etcd_defrag.yml", "-e", json.dumps(extra), json_output=True)
+    # key=value strings, as typed on a command line: the role types them.
+    extra = [
+        "-e",
+        "etcd_defrag_clusters=events",
+        "-e",
+        "etcd_defrag_min_fragmentation=0",
+        "-e",
+        "etcd_defrag_min_free_bytes=0",
+    ]
+    result = playbook("etcd_defrag.yml", *extra, json_output=True)
     assert result.returncode == 0, result.stdout[-3000:]
     summary = defrag_summary(result, "events")
     assert sorted(summary["defragmented"]) == HOSTS
@@ -241,8 +252,10 @@ def test_defrag_clears_a_nospace_alarm(ops1):
     assert "NOSPACE" in etcdctl(ops1, "main", "alarm", "list").stdout
     leader = leader_name(ops1, "main")
 
-    extra = {"etcd_defrag_clusters": ["main"], "etcd_defrag_compact": True}
-    result = playbook("etcd_defrag.yml", "-e", json.dumps(extra), json_output=True)
+    # -e etcd_defrag_compact=true arrives as the string 'true'.
+    result = playbook(
+        "etcd_defrag.yml", "-e", "etcd_defrag_clusters=main", "-e", "etcd_defrag_compact=true", json_output=True
+    )
     assert result.returncode == 0, result.stdout[-4000:]
     summary = defrag_summary(result, "main")
     assert summary["nospace_disarmed"] is True

@@ -59,6 +59,17 @@ EXPECTED_SETTINGS = {
         "max_request_bytes": 1572864,
     },
 }
+# topology_etcd_clusters when the inventory leaves it to the topology role's defaults (docs/architecture.md).
+DEFAULT_CLUSTERS = [
+    {"name": "main", "group": "etcd_main", "client_port": 2379, "peer_port": 2380, "metrics_port": 2381},
+    {"name": "events", "group": "etcd_events", "client_port": 2382, "peer_port": 2383, "metrics_port": 2384},
+]
+
+
+def etcd_clusters(variables):
+    return variables.get("topology_etcd_clusters") or DEFAULT_CLUSTERS
+
+
 # TLS 1.2 suites etcd must allow (docs/etcd.md): AEAD only, ECDHE key exchange.
 EXPECTED_CIPHER_SUITES = [
     "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
@@ -79,7 +90,7 @@ def clusters_of(host):
     """The etcd clusters this host is a member of (ports from the inventory), checked against the list
     written above, so that a loop over them can never pass by running zero times on a member."""
     variables = inventory_vars(host)
-    clusters = [c for c in variables["etcd_clusters"] if c["group"] in variables["group_names"]]
+    clusters = [c for c in etcd_clusters(variables) if c["group"] in variables["group_names"]]
     assert [c["name"] for c in clusters] == EXPECTED_CLUSTERS[SCENARIO][host.inventory_name]
     return clusters
 
@@ -165,7 +176,7 @@ def test_apiserver_client_certificate_works_on_every_cluster(host):
     variables = inventory_vars(host)
     if "kube_control_plane" not in variables["group_names"]:
         pytest.skip("not a control plane host")
-    for cluster in variables["etcd_clusters"]:
+    for cluster in etcd_clusters(variables):
         first = variables["groups"][cluster["group"]][0].rsplit("-", 1)[-1]
         endpoint = f"https://{first}:{cluster['client_port']}"
         put = etcdctl(
@@ -395,7 +406,7 @@ def test_writes_survive_a_rolling_restart_of_every_member():
     """A writer per cluster puts keys while playbooks/etcd_rolling_restart.yml restarts every member."""
     runner = testinfra.utils.ansible_runner.AnsibleRunner(str(EPHEMERAL / "inventory"))
     variables = runner.get_variables(runner.get_hosts("etcd_main")[0])
-    clusters = {c["name"]: c for c in variables["etcd_clusters"]}
+    clusters = {c["name"]: c for c in etcd_clusters(variables)}
     hosts = {name: variables["groups"][c["group"]] for name, c in clusters.items()}
     writer_nodes = {name: podman_host(members[0], variables) for name, members in hosts.items()}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import ssl
 import sys
 import time
@@ -25,6 +26,7 @@ EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 sys.path.insert(0, str(PROJECT / "tests/tools"))
 
 from lab_testinfra import podman_host  # noqa: E402
+from scenario_playbook import run_scenario_playbook  # noqa: E402
 
 QUERY = "http://10.213.92.11:9090"
 MON1 = "molecule-monitoring-mon1"
@@ -135,6 +137,32 @@ def test_node_exporter_unit_is_hardened():
     node = podman_host("molecule-monitoring-node1")
     show = node.check_output("systemctl show prometheus-node-exporter -p NoNewPrivileges -p ProtectSystem -p User")
     assert sorted(show.splitlines()) == ["NoNewPrivileges=yes", "ProtectSystem=strict", "User=prometheus"]
+
+
+def test_values_given_as_command_line_strings_work_and_change_nothing():
+    """playbooks/monitoring.yml again with every boolean, integer and list as `-e name=value` gives it (a
+    string), the values the scenario converged with: it passes with changed=0 on every host (a raw "9095"
+    would fail the collector's port sum, a raw "false" a condition)."""
+    returncode, output = run_scenario_playbook(
+        PROJECT / "playbooks" / "monitoring.yml",
+        {
+            "monitoring_collector_shards": "1",
+            "monitoring_collector_port": "9095",
+            "monitoring_storage_port": "9090",
+            "monitoring_alertmanager_port": "9093",
+            "monitoring_pki_days": "825",
+            "monitoring_neigh_gc_thresh3": "1024",
+            "monitoring_packages": "prometheus,prometheus-alertmanager",
+            "monitoring_alertmanager_group_by": "alertname,cluster,job",
+            "node_exporter_tls": "true",
+            "node_exporter_tls_client_auth": "true",
+            "node_exporter_port": "9100",
+            "node_exporter_pki_days": "825",
+        },
+    )
+    assert returncode == 0, output[-3000:]
+    for host in HOSTS:
+        assert re.search(rf"{host} *: ok=\d+ +changed=0 ", output), output[-3000:]
 
 
 def raw_samples(expr, window_s):

@@ -5,11 +5,14 @@ and bad input is refused before any host changes."""
 import json
 import os
 import re
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import testinfra
+
+sys.path.insert(0, str(Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "tests" / "tools"))
+from scenario_playbook import run_scenario_playbook
 
 CP1 = "molecule-node_os-cp1"
 GPU1 = "molecule-node_os-gpu1"
@@ -122,23 +125,10 @@ def test_worker_is_synchronised_to_the_time_server():
     assert re.search(r"^Reference ID\s*:\s*0AD55B0B ", tracking, re.M), tracking
 
 
-def run_converge(extra):
-    run = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            os.environ["MOLECULE_INVENTORY_FILE"],
-            str(SCENARIO / "converge.yml"),
-            "-e",
-            json.dumps(extra),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
-    )
-    output = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", run.stdout + run.stderr).split())
-    assert run.returncode != 0, output[-3000:]
+def run_converge(extra, succeed=False):
+    """converge.yml again with ``extra`` as -e: refused (or, with ``succeed``, passed) with nothing changed."""
+    returncode, output = run_scenario_playbook(SCENARIO / "converge.yml", extra)
+    assert (returncode == 0) == succeed, output[-3000:]
     for name in (CP1, GPU1):
         assert re.search(rf"{name} *: ok=\d+ +changed=0 ", output), output[-3000:]
     return output
@@ -155,12 +145,13 @@ def test_bad_input_is_refused_before_any_change_naming_each_variable():
         }
     )
     for message in (
-        "node_os_sysctls: 'kernal.panic' is not a sysctl key",
-        "node_os_sysctls[vm.swappiness] must be a non-negative whole number or several (got 'lots')",
-        "node_os_neigh_gc_thresh1 <= node_os_neigh_gc_thresh2 <= node_os_neigh_gc_thresh3 must hold "
-        "(got 100000, 90000, 80000)",
-        "node_os_chrony_servers[0]: 'ntp server!' is neither a host name nor an address",
-        "node_os_pid_max must be a non-negative whole number (got -5)",
+        "node_os_sysctls: is not a sysctl key (dotted, under one of abi, crypto, debug, dev, fs, kernel, net, "
+        "sunrpc, user, vm) (got 'kernal.panic')",
+        "node_os_sysctls[vm.swappiness]: must be a non-negative whole number or several (got 'lots')",
+        "node_os_neigh_gc_thresh1: must not exceed node_os_neigh_gc_thresh2, nor that node_os_neigh_gc_thresh3 "
+        "(the kernel collects below 1, soon above 2, at once above 3) (got [100000, 90000, 80000])",
+        "node_os_chrony_servers[0]: is neither a host name nor an address (got 'ntp server!')",
+        "node_os_pid_max: must be a non-negative whole number (got -5)",
     ):
         assert message in output, output[-3000:]
 
@@ -168,3 +159,22 @@ def test_bad_input_is_refused_before_any_change_naming_each_variable():
 def test_non_numeric_value_is_refused_by_the_argument_spec():
     output = run_converge({"node_os_somaxconn": "many"})
     assert "node_os_somaxconn" in output and "int" in output, output[-3000:]
+
+
+def test_values_given_as_command_line_strings_work_and_change_nothing():
+    """Every boolean, integer and list in the form `-e name=value` gives it (a string): the same run as
+    the converged one, so it passes with changed=0 (a raw "false" would fail a condition or turn swapoff on)."""
+    run_converge(
+        {
+            "node_os_env_swapoff": "false",
+            "node_os_env_load_modules": "false",
+            "node_os_env_adjust_clock": "false",
+            "node_os_env_limits_ok": "true",
+            "node_os_env_sysctl_writable": "net.*",
+            "node_os_kernel_modules": "overlay,br_netfilter",
+            "node_os_chrony_wait_s": "60",
+            "node_os_chrony_makestep_limit": "3",
+            "node_os_pid_max": "4194304",
+        },
+        succeed=True,
+    )

@@ -20,7 +20,8 @@ HEALTHY = "molecule-preflight-healthy"
 BROKEN = "molecule-preflight-broken"
 LAB_IGNORED = ["binaries.required", "cgroup.controllers", "cri.socket", "kernel.modules"]
 OPERATOR_CHECKS = ["site.hosts_file", "site.hostname_set", "site.python3"]
-REPORTS = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "reports" / "preflight"
+REPORT_DIR = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "reports"
+REPORTS = REPORT_DIR / "preflight"
 
 
 def report(host):
@@ -35,7 +36,8 @@ def test_healthy_host_passes():
     data = report(HEALTHY)
     assert data["summary"]["ok"] is True, data["summary"]
     assert data["summary"]["failed"] == []
-    assert data["profiles"] == ["gpu_worker"]
+    # The topology parts of its groups (kube_node and gpu in this inventory).
+    assert data["profiles"] == ["gpu", "nodes"]
     results = by_id(data)
     assert results["gpu.count"]["observed"] == 8
     assert results["time.sync"]["status"] == "pass"
@@ -62,17 +64,20 @@ def test_lab_differences_are_ignored_and_operator_checks_ran(host):
     assert isinstance(data["elapsed_s"], float) and data["elapsed_s"] >= 0
 
 
-def test_junit_and_table():
+def test_junit_summary_and_table():
     root = ElementTree.fromstring((REPORTS / "junit.xml").read_text().split("\n", 1)[1])
     assert root.get("failures") == str(len(BROKEN_FAILURES))
     assert root.get("errors") == "0"
-    table = (REPORTS / "summary.txt").read_text()
+    summary = json.loads((REPORTS / "summary.json").read_text())
+    assert summary["passed"] == [HEALTHY]
+    assert summary["failed"] == {BROKEN: BROKEN_FAILURES}
+    table = (REPORTS / "summary.md").read_text()
     assert re.search(rf"\| {HEALTHY} +\| PASS ", table)
     assert re.search(rf"\| {BROKEN} +\| FAIL ", table)
 
 
 def test_join_admits_healthy_and_leaves_broken_out():
-    join = json.loads((REPORTS / "join.json").read_text())
+    join = json.loads((REPORT_DIR / "join" / "summary.json").read_text())
     assert join == {"admitted": {HEALTHY: "skipped: no kubeadm"}, "left_out": {BROKEN: BROKEN_FAILURES}}
 
 
@@ -104,3 +109,26 @@ def test_preflight_playbook_fails_the_broken_host_only(tmp_path):
     assert recap == {HEALTHY: "0", BROKEN: "1"}, output[-3000:]
     assert f"preflight failed on {BROKEN}: gpu.count" in output
     assert json.loads((tmp_path / f"{BROKEN}.json").read_text())["summary"]["failed"] == BROKEN_FAILURES
+
+
+def test_preflight_playbook_takes_string_extra_vars(tmp_path):
+    """`-e node_preflight_fail_hosts=false` (a string) lets the play go on; the verdict is still reported."""
+    inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
+    playbook = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "playbooks" / "preflight.yml"
+    extra = [
+        "node_preflight_fail_hosts=false",
+        "node_preflight_write_reports=true",
+        "node_preflight_command_timeout=10",
+        f"node_preflight_report_dir={tmp_path}",
+    ]
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", str(inventory), str(playbook), *[a for e in extra for a in ("-e", e)]],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
+    )
+    output = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
+    assert proc.returncode == 0, output[-3000:]
+    assert json.loads((tmp_path / "summary.json").read_text())["failed"] == {BROKEN: BROKEN_FAILURES}

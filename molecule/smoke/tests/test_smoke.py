@@ -5,9 +5,10 @@ import os
 
 import testinfra
 
-EXPECTED_GROUPS = {
-    "molecule-smoke-cp1": ["etcd_main", "kube_control_plane"],
-    "molecule-smoke-gpu1": ["kube_node", "gpu"],
+# The parts of the topology contract each host plays (host_report's summary.json).
+EXPECTED_PARTS = {
+    "molecule-smoke-cp1": {"control_plane", "etcd:main"},
+    "molecule-smoke-gpu1": {"nodes", "gpu"},
 }
 
 
@@ -30,12 +31,14 @@ def test_hosts_reach_each_other_by_name(host):
 
 def test_site_report_lists_every_host_with_its_groups():
     controller = testinfra.get_host("local://")
-    report = controller.file(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "reports", "hosts.json"))
+    folder = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "reports", "hosts")
+    report = controller.file(os.path.join(folder, "summary.json"))
     assert report.exists
     assert report.mode == 0o644
     data = json.loads(report.content_string)
-    assert {h["host"]: h["groups"] for h in data["hosts"]} == EXPECTED_GROUPS
-    assert data["groups"] == {"etcd_main": 1, "etcd_events": 0, "kube_control_plane": 1, "kube_node": 1, "gpu": 1}
+    assert {h["host"]: set(h["parts"]) for h in data["hosts"]} == EXPECTED_PARTS
+    parts = {"control_plane": 1, "nodes": 1, "gpu": 1, "monitoring": 0, "etcd:main": 1, "etcd:events": 0}
+    assert data["parts"] == parts
     for entry in data["hosts"]:
         assert entry["os"].startswith("Debian 12")
         assert entry["service_mgr"] == "systemd"

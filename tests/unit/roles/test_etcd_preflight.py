@@ -1,8 +1,9 @@
-"""The etcd role's preflight rejects bad input before any host changes, naming the variable.
+"""The etcd role refuses bad input before any host changes, naming the variable, and types -e values.
 
-Runs the role (entry point main) with ansible-playbook against three local hosts: each bad setting
-must fail the play in the preflight's first task, with a message that names the variable. A good
-setting must get past the preflight (the play then stops on purpose before installing anything).
+Runs the role's validate entry point (the first task of every entry point) with ansible-playbook
+against local hosts: each bad setting must fail the play in its first task with a message that names
+the variable. Good settings get past it and show the typed settings the role goes on with, also when
+booleans and integers arrive as strings, as they do from `-e name=value`.
 """
 
 from __future__ import annotations
@@ -22,11 +23,17 @@ PLAYBOOK = """
   tasks:
     - ansible.builtin.include_role:
         name: aiplatform.cluster.etcd
-        tasks_from: preflight
+        tasks_from: validate
+        public: true
       vars:
         etcd_cluster: main
     - ansible.builtin.debug:
-        msg: "PREFLIGHT PASSED {{ _etcd_conf.quota_backend_bytes }}"
+        msg: >-
+          PREFLIGHT PASSED {{ _etcd_conf.quota_backend_bytes }}
+          backup_enabled={{ _etcd_conf.backup_enabled is boolean and not _etcd_conf.backup_enabled }}
+          backup_keep={{ _etcd_conf.backup_keep is integer and _etcd_conf.backup_keep }}
+          defrag_compact={{ _etcd_defrag_compact is boolean and _etcd_defrag_compact }}
+          health_ratio={{ _etcd_health_max_quota_ratio is float and _etcd_health_max_quota_ratio }}
       run_once: true
 """
 INVENTORY = {
@@ -38,10 +45,6 @@ INVENTORY = {
         },
     }
 }
-CLUSTERS = [
-    {"name": "main", "group": "etcd_main", "client_port": 2379, "peer_port": 2380, "metrics_port": 2381},
-    {"name": "events", "group": "etcd_events", "client_port": 2382, "peer_port": 2383, "metrics_port": 2384},
-]
 
 
 def run_preflight(tmp_path: Path, extra_vars: dict, inventory: dict | None = None) -> subprocess.CompletedProcess:
@@ -49,36 +52,45 @@ def run_preflight(tmp_path: Path, extra_vars: dict, inventory: dict | None = Non
     return run_local_playbook(tmp_path, PLAYBOOK, inventory or INVENTORY, defaults | extra_vars)
 
 
-def with_events(**changes):
-    return [CLUSTERS[0], CLUSTERS[1] | changes]
-
-
 BAD_INPUT = {
     "no members": (
         # The play runs on etcd_main, but cluster main is told to live in an empty group.
-        {"etcd_clusters": [CLUSTERS[0] | {"group": "etcd_audit"}, CLUSTERS[1]]},
-        "etcd_clusters[main].group: group 'etcd_audit' has no members",
+        {
+            "topology_etcd_clusters": [
+                {"name": "main", "group": "etcd_audit", "client_port": 2379, "peer_port": 2380, "metrics_port": 2381}
+            ]
+        },
+        "topology_etcd_clusters[main].group: has no members",
     ),
     "election timeout under 5x heartbeat": (
         {"etcd_election_timeout": 400},
-        "etcd_election_timeout (400 ms) must be at least 5 x heartbeat interval",
+        "etcd_election_timeout: must be at least 5 x etcd_heartbeat_interval (100 ms)",
     ),
     "election timeout over 50000": (
         {"etcd_election_timeout": 60000},
-        "etcd_election_timeout (60000 ms) must not exceed",
+        "etcd_election_timeout: must not exceed 50000 ms (got 60000)",
     ),
-    "quota not a size": ({"etcd_quota_backend_bytes": "plenty"}, "etcd_quota_backend_bytes must be a size"),
-    "port clash on co-located hosts": (
-        {"etcd_clusters": with_events(group="etcd_main", peer_port=2380, metrics_port=2390, client_port=2391)},
-        "etcd_clusters[events].peer_port clashes with etcd_clusters[main].peer_port (port 2380)",
-    ),
+    "quota not a size": ({"etcd_quota_backend_bytes": "plenty"}, "etcd_quota_backend_bytes: must be a size"),
     "data dir clash on co-located hosts": (
-        {"etcd_clusters": with_events(group="etcd_main", data_dir="/var/lib/etcd/main")},
-        "etcd_clusters[events].data_dir clashes with etcd_clusters[main].data_dir",
+        {
+            "etcd_cluster_overrides": {"events": {"data_dir": "/var/lib/etcd/main"}},
+            "topology_etcd_clusters": [
+                {"name": "main", "group": "etcd_main", "client_port": 2379, "peer_port": 2380, "metrics_port": 2381},
+                {
+                    "name": "events",
+                    "group": "etcd_main",
+                    "client_port": 2382,
+                    "peer_port": 2383,
+                    "metrics_port": 2384,
+                    "apiserver_resources": ["/events"],
+                },
+            ],
+        },
+        "etcd_cluster_overrides.events.data_dir: must differ from the data directory of cluster main",
     ),
-    "duplicate cluster names": (
-        {"etcd_clusters": [CLUSTERS[0], CLUSTERS[1] | {"name": "main"}]},
-        "etcd_clusters: duplicate cluster names ['main']",
+    "override of an unknown cluster": (
+        {"etcd_cluster_overrides": {"audit": {"quota_backend_bytes": "1GiB"}}},
+        "etcd_cluster_overrides.audit: names no cluster of topology_etcd_clusters",
     ),
     "archive without a checksum": (
         {"etcd_archive_checksum": ""},
@@ -86,7 +98,16 @@ BAD_INPUT = {
     ),
     "package method without packages": (
         {"etcd_install_method": "package", "etcd_packages": []},
-        "install method package needs etcd_packages",
+        "etcd_packages: install method package needs the distribution's packages",
+    ),
+    "backup keep zero": ({"etcd_backup_keep": "0"}, "etcd_backup_keep: must be a whole number of 1 or more (got 0)"),
+    "defrag ratio above 1": (
+        {"etcd_defrag_min_fragmentation": 1.5},
+        "etcd_defrag_min_fragmentation: must be a number from 0 to 1 (got 1.5)",
+    ),
+    "relative PKI folder": (
+        {"etcd_pki_controller_dir": "pki"},
+        "etcd_pki_controller_dir: must be an absolute path on the controller (got 'pki')",
     ),
 }
 
@@ -96,8 +117,15 @@ def test_bad_input_is_rejected_naming_the_variable(tmp_path, case):
     extra_vars, message = BAD_INPUT[case]
     result = run_preflight(tmp_path, extra_vars)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "Check the etcd settings of every cluster" in result.stdout
-    assert message in result.stdout, result.stdout
+    assert "Check the etcd inputs" in result.stdout
+    assert message in " ".join(result.stdout.split()), result.stdout
+    assert "PREFLIGHT PASSED" not in result.stdout
+
+
+def test_a_choice_outside_the_argument_spec_is_refused(tmp_path):
+    result = run_preflight(tmp_path, {"etcd_install_method": "docker"})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "etcd_install_method" in result.stdout and "archive, package" in result.stdout, result.stdout
     assert "PREFLIGHT PASSED" not in result.stdout
 
 
@@ -105,7 +133,22 @@ def test_good_input_passes_and_warnings_are_shown(tmp_path):
     result = run_preflight(tmp_path, {"etcd_quota_backend_bytes": "16GiB"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PREFLIGHT PASSED 17179869184" in result.stdout
-    assert "(item=etcd_quota_backend_bytes is 17179869184 bytes, above the suggested maximum of 8 GiB" in result.stdout
+    assert "(item=etcd_quota_backend_bytes: 17179869184 bytes is above the suggested maximum of 8 GiB" in result.stdout
+
+
+def test_extra_vars_as_strings_are_typed(tmp_path):
+    # What `-e etcd_backup_enabled=false -e etcd_backup_keep=3 -e etcd_defrag_compact=true` hands over.
+    strings = {
+        "etcd_backup_enabled": "false",
+        "etcd_backup_keep": "3",
+        "etcd_defrag_compact": "true",
+        "etcd_health_max_quota_ratio": "0.5",
+        "etcd_heartbeat_interval": "100",
+    }
+    result = run_preflight(tmp_path, strings)
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = " ".join(result.stdout.split())
+    assert "backup_enabled=True backup_keep=3 defrag_compact=True health_ratio=0.5" in line, result.stdout
 
 
 def test_even_member_count_warns(tmp_path):
@@ -113,4 +156,4 @@ def test_even_member_count_warns(tmp_path):
     del inventory["all"]["children"]["etcd_main"]["hosts"]["cp3"]
     result = run_preflight(tmp_path, {}, inventory)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "etcd_clusters[main].group: 2 members is an even number" in result.stdout
+    assert "topology_etcd_clusters[main].group: 2 members is an even number" in result.stdout

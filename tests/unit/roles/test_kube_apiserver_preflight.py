@@ -1,9 +1,9 @@
 """The kube_apiserver role rejects bad input before any host changes, naming the variable.
 
-Runs the first play of playbooks/kube_apiserver.yml (tasks_from etcd_facts, then preflight) with
-ansible-playbook against local hosts: each bad setting must fail the play in the preflight's first task
-with a message that names the variable. Good settings get past the preflight and show the etcd flags
-the role would render.
+Runs the role's validate entry point (the first task of main) with ansible-playbook against local
+hosts: each bad setting must fail the play in its first task with a message that names the variable.
+Good settings get past it and show the etcd flags the role would render (from topology_etcd_clusters and
+the members' etcd_address).
 """
 
 from __future__ import annotations
@@ -17,19 +17,16 @@ from local_playbook import run_local_playbook
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = """
-- hosts: etcd_main:etcd_events:kube_control_plane
+- hosts: all
   gather_facts: false
   tasks:
     - ansible.builtin.include_role:
         name: aiplatform.cluster.kube_apiserver
-        tasks_from: etcd_facts
-    - ansible.builtin.include_role:
-        name: aiplatform.cluster.kube_apiserver
-        tasks_from: preflight
+        tasks_from: validate
         public: true
     - ansible.builtin.debug:
         msg: >-
-          PREFLIGHT PASSED {{ _kube_apiserver_flags['etcd-servers'] }} {{ _kube_apiserver_settings.etcd_overrides }}
+          PREFLIGHT PASSED {{ _kube_apiserver_flags['etcd-servers'] }} {{ _kube_apiserver_etcd.overrides }}
       when: inventory_hostname == (groups['kube_control_plane'] | default(['none']))[0]
 """
 
@@ -65,12 +62,12 @@ BAD_INPUT = {
     "no control plane hosts": (
         {},
         inventory(control_planes=0),
-        "kube_apiserver_group: group 'kube_control_plane' has no",
+        "topology_groups.control_plane: group 'kube_control_plane' has no",
     ),
     "events override without events members": (
         {"kube_apiserver_etcd_events_override": True},
         inventory(events=0),
-        "kube_apiserver_etcd_events_override is on but the events etcd cluster 'events' has no members",
+        "kube_apiserver_etcd_events_override: true, but etcd cluster 'events' has no members",
     ),
     "inflight limit zero": (
         {"kube_apiserver_max_requests_inflight": 0},
@@ -80,7 +77,7 @@ BAD_INPUT = {
     "inflight limit not a number": (
         {"kube_apiserver_max_mutating_requests_inflight": "lots"},
         None,
-        "kube_apiserver_max_mutating_requests_inflight must be a positive integer",
+        "argument 'kube_apiserver_max_mutating_requests_inflight' is of type str and we were unable to convert to int",
     ),
     "goaway chance above 0.02": (
         {"kube_apiserver_goaway_chance": 0.1},
@@ -90,7 +87,7 @@ BAD_INPUT = {
     "encryption provider not in the CIS list": (
         {"kube_apiserver_encryption_provider": "identity"},
         None,
-        "kube_apiserver_encryption_provider must be one of aescbc, secretbox (got 'identity')",
+        "kube_apiserver_encryption_provider must be one of: aescbc, secretbox, got: identity",
     ),
     "APF level used but not defined": (
         {"kube_apiserver_apf_flow_schemas": [APF_SCHEMA]},
@@ -110,7 +107,7 @@ def test_bad_input_is_rejected_naming_the_variable(tmp_path, case):
     extra_vars, hosts, message = BAD_INPUT[case]
     result = run_preflight(tmp_path, extra_vars, hosts)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "Check the kube-apiserver settings" in result.stdout
+    assert "Check the kube-apiserver settings" in result.stdout or "Validating arguments" in result.stdout
     assert message in " ".join(result.stdout.split()), result.stdout
     assert "PREFLIGHT PASSED" not in result.stdout
 
@@ -127,4 +124,4 @@ def test_without_events_members_auto_leaves_the_override_out_and_development_war
     result = run_preflight(tmp_path, {"kube_apiserver_profile": "development"}, inventory(control_planes=1, events=0))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "msg: 'PREFLIGHT PASSED https://10.0.0.1:2379 '" in " ".join(result.stdout.split()), result.stdout
-    assert "[WARNING] kube_apiserver_group: 1 replica(s)" in result.stdout, result.stdout
+    assert "[WARNING] topology_groups.control_plane: 1 replica(s)" in result.stdout, result.stdout

@@ -1,17 +1,18 @@
-"""Unit tests for the etcd filters: sizes, effective settings, input checks, member strings, restart order."""
-
-import copy
+"""Unit tests for the etcd filters: sizes, effective settings, input checks, member strings, restart order,
+etcdctl argv."""
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.cluster.plugins.filter.etcd import (
     FilterModule,
+    etcd_cluster_selected,
     etcd_cluster_settings,
+    etcd_etcdctl,
     etcd_initial_cluster,
     etcd_members,
+    etcd_problems,
     etcd_restart_order,
-    etcd_settings_problems,
     etcd_size_bytes,
     etcd_urls,
 )
@@ -36,24 +37,27 @@ GLOBAL = {
     "backup_keep": 24,
     "backup_hook": "",
 }
+# topology_etcd_clusters as the topology role's defaults write it.
 CLUSTERS = [
     {"name": "main", "group": "etcd_main", "client_port": 2379, "peer_port": 2380, "metrics_port": 2381},
-    {"name": "events", "group": "etcd_events", "client_port": 2382, "peer_port": 2383, "metrics_port": 2384},
-]
+    {"name": "events", "group": "etcd_events", "client_port": 2382, "peer_port": 2383, "metrics_port": 2384,
+     "apiserver_resources": ["/events"]},
+]  # fmt: skip
 SEPARATE = {"etcd_main": ["cp1", "cp2", "cp3"], "etcd_events": ["ev1", "ev2", "ev3"]}
 COLOCATED = {"etcd_main": ["cp1", "cp2", "cp3"], "etcd_events": ["cp1", "cp2", "cp3"]}
 
 
-def problems(clusters=None, settings=None, groups=None):
-    return etcd_settings_problems(
-        clusters if clusters is not None else CLUSTERS, {**GLOBAL, **(settings or {})}, groups or SEPARATE
+def problems(overrides=None, *, settings=None, groups=None, cluster="main", ops=None, restore=None, clusters=None):
+    return etcd_problems(
+        clusters if clusters is not None else CLUSTERS,
+        cluster,
+        {**GLOBAL, **(settings or {})},
+        overrides or {},
+        groups or SEPARATE,
+        data_root="/var/lib/etcd",
+        ops=ops,
+        restore=restore,
     )
-
-
-def with_cluster(name, **changes):
-    clusters = copy.deepcopy(CLUSTERS)
-    next(c for c in clusters if c["name"] == name).update(changes)
-    return clusters
 
 
 @pytest.mark.parametrize(
@@ -79,119 +83,160 @@ def test_not_a_size(value):
 
 def test_good_settings_have_no_problems_in_both_topologies():
     assert problems() == {"errors": [], "warnings": []}
-    assert problems(groups=COLOCATED) == {"errors": [], "warnings": []}
+    assert problems(groups=COLOCATED, cluster="events") == {"errors": [], "warnings": []}
 
 
-def test_cluster_settings_merge_overrides_over_globals():
-    clusters = with_cluster("events", quota_backend_bytes="4GiB", heartbeat_interval=150)
-    settings = etcd_cluster_settings(clusters, "events", GLOBAL, "/var/lib/etcd")
+def test_cluster_settings_merge_overrides_over_globals_and_take_the_contract_ports():
+    overrides = {"events": {"quota_backend_bytes": "4GiB", "heartbeat_interval": 150}}
+    settings = etcd_cluster_settings("events", CLUSTERS, GLOBAL, overrides, "/var/lib/etcd")
     assert settings["quota_backend_bytes"] == 4 * 1024**3
     assert settings["heartbeat_interval"] == 150
     assert settings["election_timeout"] == 1000
     assert settings["data_dir"] == "/var/lib/etcd/events"
     assert settings["cluster_token"] == "etcd-events"
     assert settings["unit"] == "etcd-events"
-    assert etcd_cluster_settings(CLUSTERS, "main", GLOBAL)["client_port"] == 2379
+    assert (settings["group"], settings["client_port"], settings["peer_port"]) == ("etcd_events", 2382, 2383)
+    assert etcd_cluster_settings("main", CLUSTERS, GLOBAL)["quota_backend_bytes"] == 8 * 1024**3
+
+
+def test_cluster_settings_type_the_strings_of_extra_vars():
+    # -e etcd_backup_keep=3 -e etcd_backup_enabled=false arrive as strings.
+    settings = etcd_cluster_settings(
+        "main", CLUSTERS, {**GLOBAL, "backup_keep": "3", "backup_enabled": "false", "heartbeat_interval": "100"}
+    )
+    assert settings["backup_keep"] == 3
+    assert settings["backup_enabled"] is False
+    assert settings["heartbeat_interval"] == 100
 
 
 def test_cluster_settings_reject_an_unknown_cluster():
     with pytest.raises(AnsibleFilterError, match="etcd_cluster: 'audit'"):
-        etcd_cluster_settings(CLUSTERS, "audit", GLOBAL)
+        etcd_cluster_settings("audit", CLUSTERS, GLOBAL)
 
 
-def test_no_members_is_an_error_naming_the_group():
-    result = problems(groups={"etcd_main": ["cp1", "cp2", "cp3"]})
-    assert result["errors"] == [
-        "etcd_clusters[events].group: group 'etcd_events' has no members "
-        "(remove the cluster from etcd_clusters or add hosts)"
+def test_unknown_cluster_names_etcd_cluster():
+    assert problems(cluster="audit")["errors"] == [
+        "etcd_cluster: must name a cluster of topology_etcd_clusters (main, events) (got 'audit')"
     ]
 
 
-def test_no_members_only_matters_for_the_cluster_being_installed():
+def test_no_members_is_an_error_for_the_cluster_handled():
     lone = {"etcd_main": ["cp1"]}
-    assert etcd_settings_problems(CLUSTERS, GLOBAL, lone, "/var/lib/etcd", "main")["errors"] == []
-    errors = etcd_settings_problems(CLUSTERS, GLOBAL, lone, "/var/lib/etcd", "events")["errors"]
-    assert errors[0].startswith("etcd_clusters[events].group: group 'etcd_events' has no members")
+    assert problems(groups=lone, cluster="main")["errors"] == []
+    assert problems(groups=lone, cluster="events")["errors"] == [
+        "topology_etcd_clusters[events].group: has no members (add hosts, or remove the cluster) (got 'etcd_events')"
+    ]
 
 
 def test_even_member_count_is_a_warning():
     result = problems(groups={"etcd_main": ["cp1", "cp2"], "etcd_events": ["ev1", "ev2", "ev3"]})
     assert result["errors"] == []
     assert result["warnings"] == [
-        "etcd_clusters[main].group: 2 members is an even number; "
+        "topology_etcd_clusters[main].group: 2 members is an even number; "
         "an odd count tolerates the same failures with one member fewer"
     ]
 
 
 def test_election_timeout_under_five_heartbeats_names_the_global_variable():
-    (error,) = problems(settings={"election_timeout": 400})["errors"][:1]
-    assert error.startswith("etcd_election_timeout (400 ms) must be at least 5 x heartbeat interval")
-    assert "etcd_heartbeat_interval = 100 ms" in error
+    (error,) = problems(settings={"election_timeout": 400})["errors"]
+    assert error == (
+        "etcd_election_timeout: must be at least 5 x etcd_heartbeat_interval (100 ms): "
+        "etcd refuses to start below it (got 400)"
+    )
 
 
-def test_election_timeout_override_names_the_cluster_entry():
-    errors = problems(with_cluster("events", election_timeout=600, heartbeat_interval=150))["errors"]
+def test_election_timeout_override_names_the_override():
+    errors = problems({"events": {"election_timeout": 600, "heartbeat_interval": 150}})["errors"]
     assert errors == [
-        "etcd_clusters[events].election_timeout (600 ms) must be at least 5 x heartbeat interval "
-        "(etcd_clusters[events].heartbeat_interval = 150 ms): etcd refuses to start below it"
+        "etcd_cluster_overrides.events.election_timeout: must be at least 5 x "
+        "etcd_cluster_overrides.events.heartbeat_interval (150 ms): etcd refuses to start below it (got 600)"
     ]
 
 
 def test_election_timeout_over_50000_is_an_error():
     errors = problems(settings={"election_timeout": 60000})["errors"]
-    assert errors[0] == "etcd_election_timeout (60000 ms) must not exceed 50000 ms"
+    assert errors == ["etcd_election_timeout: must not exceed 50000 ms (got 60000)"]
 
 
 def test_quota_above_8gib_warns_and_a_non_size_fails():
-    result = problems(with_cluster("main", quota_backend_bytes="16GiB"))
+    result = problems({"main": {"quota_backend_bytes": "16GiB"}})
     assert result["errors"] == []
     assert result["warnings"] == [
-        f"etcd_clusters[main].quota_backend_bytes is {16 * 1024**3} bytes, above the suggested maximum of 8 GiB"
+        f"etcd_cluster_overrides.main.quota_backend_bytes: {16 * 1024**3} bytes is above the suggested maximum of 8 GiB"
     ]
     errors = problems(settings={"quota_backend_bytes": "huge"})["errors"]
-    assert errors[0] == "etcd_quota_backend_bytes must be a size such as 8GiB or a number of bytes (got 'huge')"
-
-
-def test_port_clash_between_colocated_clusters():
-    clusters = with_cluster("events", client_port=2379, peer_port=2390, metrics_port=2391)
-    errors = problems(clusters, groups=COLOCATED)["errors"]
-    assert errors == [
-        "etcd_clusters[events].client_port clashes with etcd_clusters[main].client_port (port 2379) "
-        "on co-located hosts cp1, cp2, cp3"
-    ]
-    # The same ports on separate hosts are fine.
-    assert problems(clusters, groups=SEPARATE)["errors"] == []
+    assert errors == ["etcd_quota_backend_bytes: must be a size such as 8GiB or a number of bytes (got 'huge')"]
 
 
 def test_data_dir_clash_between_colocated_clusters():
-    clusters = with_cluster("events", data_dir="/var/lib/etcd/main")
-    errors = problems(clusters, groups=COLOCATED)["errors"]
+    errors = problems({"events": {"data_dir": "/var/lib/etcd/main"}}, groups=COLOCATED)["errors"]
     assert errors == [
-        "etcd_clusters[events].data_dir clashes with etcd_clusters[main].data_dir (data dir /var/lib/etcd/main) "
-        "on co-located hosts cp1, cp2, cp3"
+        "etcd_cluster_overrides.events.data_dir: must differ from the data directory of cluster main on co-located "
+        "host cp1 (got '/var/lib/etcd/main')"
+    ]
+    # The same folder on separate hosts is fine.
+    assert problems({"events": {"data_dir": "/var/lib/etcd/main"}}, groups=SEPARATE)["errors"] == []
+
+
+def test_overrides_of_an_unknown_cluster_or_setting():
+    assert problems({"audit": {"quota_backend_bytes": "1GiB"}})["errors"] == [
+        "etcd_cluster_overrides.audit: names no cluster of topology_etcd_clusters"
+    ]
+    assert problems({"main": {"quota": "8GiB"}})["errors"] == [
+        "etcd_cluster_overrides.main.quota: is not a setting a cluster may override"
+    ]
+    assert problems(["main"])["errors"] == [
+        "etcd_cluster_overrides: must be a dict of cluster name -> settings (got ['main'])"
     ]
 
 
-def test_ports_of_one_cluster_must_differ():
-    errors = problems(with_cluster("main", metrics_port=2380))["errors"]
-    assert errors == [
-        "etcd_clusters[main]: client_port, peer_port and metrics_port must differ (got [2379, 2380, 2380])"
+def test_integers_and_booleans_from_strings_pass_and_others_fail():
+    assert problems(settings={"backup_keep": "3", "backup_enabled": "false"})["errors"] == []
+    assert problems(settings={"backup_keep": 0, "backup_enabled": "maybe"})["errors"] == [
+        "etcd_backup_keep: must be a whole number of 1 or more (got 0)",
+        "etcd_backup_enabled: must be a boolean (true or false) (got 'maybe')",
     ]
 
 
-def test_duplicate_cluster_names():
-    clusters = [*CLUSTERS, dict(CLUSTERS[0])]
-    assert problems(clusters)["errors"] == ["etcd_clusters: duplicate cluster names ['main']"]
+def test_operations_variables():
+    good = {
+        "etcd_pki_controller_dir": "/srv/pki",
+        "etcd_defrag_min_fragmentation": "0",
+        "etcd_defrag_compact": "true",
+        "etcd_health_max_quota_ratio": 0.8,
+        "etcd_ops_timeout": "5",
+    }
+    assert problems(ops=good)["errors"] == []
+    bad = {
+        "etcd_pki_controller_dir": "pki",
+        "etcd_defrag_min_fragmentation": 2,
+        "etcd_defrag_compact": "sometimes",
+        "etcd_ops_timeout": 0,
+    }
+    assert problems(ops=bad)["errors"] == [
+        "etcd_pki_controller_dir: must be an absolute path on the controller (got 'pki')",
+        "etcd_defrag_min_fragmentation: must be a number from 0 to 1 (got 2)",
+        "etcd_defrag_compact: must be a boolean (true or false) (got 'sometimes')",
+        "etcd_ops_timeout: must be a whole number of 1 or more (got 0)",
+    ]
 
 
-def test_unknown_override_key():
-    errors = problems(with_cluster("main", quota="8GiB"))["errors"]
-    assert errors == ["etcd_clusters[main]: unknown settings ['quota']"]
+def test_restore_request():
+    groups = {**SEPARATE, "all": ["cp1", "cp2", "cp3", "ev1", "ev2", "ev3"]}
+    good = {"etcd_restore_cluster": "events", "etcd_restore_snapshot": "/x.db", "etcd_restore_snapshot_host": "cp1"}
+    assert etcd_problems(CLUSTERS, None, GLOBAL, {}, groups, restore=good)["errors"] == []
+    bad = {"etcd_restore_cluster": "nosuch", "etcd_restore_snapshot": "x.db", "etcd_restore_snapshot_host": "zz"}
+    assert etcd_problems(CLUSTERS, None, GLOBAL, {}, groups, restore=bad)["errors"] == [
+        "etcd_restore_cluster: must name a cluster of topology_etcd_clusters that has members (main, events) "
+        "(got 'nosuch')",
+        "etcd_restore_snapshot: must be an absolute path (got 'x.db')",
+        "etcd_restore_snapshot_host: must be localhost or a host of the inventory (got 'zz')",
+    ]
 
 
 def test_archive_without_url_checksum_or_src():
     errors = problems(settings={"archive_checksum": ""})["errors"]
-    assert errors[0].startswith("install method archive needs etcd_archive_url and etcd_archive_checksum")
+    assert errors[0].startswith("etcd_archive_checksum: install method archive needs etcd_archive_url and")
     assert problems(settings={"archive_checksum": "", "archive_url": "", "archive_src": "/srv/etcd.tgz"}) == {
         "errors": [],
         "warnings": [],
@@ -200,19 +245,15 @@ def test_archive_without_url_checksum_or_src():
 
 def test_archive_version_and_checksum_format():
     errors = problems(settings={"version": "3.4.23", "archive_checksum": "md5:abc"})["errors"]
-    assert errors[0].startswith("etcd_version must be an etcd 3.5.x or 3.6.x release")
-    assert errors[1] == "etcd_archive_checksum must start with 'sha256:' (got 'md5:abc')"
+    assert errors[0].startswith("etcd_version: must be an etcd 3.5.x or 3.6.x release")
+    assert errors[1] == "etcd_archive_checksum: must start with 'sha256:' (got 'md5:abc')"
 
 
-def test_package_method_needs_packages_and_method_must_be_known():
-    errors = problems(with_cluster("events", install_method="package", packages=[]))["errors"]
-    assert errors == ["install method package needs etcd_clusters[events].packages (the distribution's packages)"]
-    errors = problems(settings={"install_method": "docker"})["errors"]
-    assert errors == ["etcd_install_method must be one of archive, package (got 'docker')"]
-
-
-def test_empty_cluster_list():
-    assert problems([])["errors"] == ["etcd_clusters must be a non-empty list of clusters"]
+def test_package_method_needs_packages():
+    errors = problems({"events": {"install_method": "package", "packages": []}})["errors"]
+    assert errors == [
+        "etcd_cluster_overrides.events.packages: install method package needs the distribution's packages (got [])"
+    ]
 
 
 def test_member_strings():
@@ -233,22 +274,62 @@ def test_a_member_that_left_the_play_is_named():
     assert etcd_members(["cp1"], ["10.0.0.1"], ["cp1"], "main") == [{"name": "cp1", "address": "10.0.0.1"}]
 
 
-def test_restart_order_puts_the_leader_last():
-    status = [
-        {"Endpoint": f"https://10.0.0.{i}:2379", "Status": {"header": {"member_id": i}, "leader": 2}} for i in (1, 2, 3)
+def test_ipv6_members_are_bracketed_in_every_url():
+    members = [{"name": "cp1", "address": "fd00::1"}, {"name": "cp2", "address": "10.0.0.2"}]
+    assert etcd_initial_cluster(members, 2380) == "cp1=https://[fd00::1]:2380,cp2=https://10.0.0.2:2380"
+    assert etcd_urls(members, 2381, "http", "/metrics") == [
+        "http://[fd00::1]:2381/metrics",
+        "http://10.0.0.2:2381/metrics",
     ]
+
+
+def test_restart_order_puts_the_leader_last():
+    status = {"leader": {"id": "2", "name": "cp2", "endpoint": "https://10.0.0.2:2379"}}
     endpoints = {f"cp{i}": f"https://10.0.0.{i}:2379" for i in (1, 2, 3)}
     assert etcd_restart_order(["cp1", "cp2", "cp3"], status, endpoints) == ["cp1", "cp3", "cp2"]
-    assert etcd_restart_order(["cp1", "cp2", "cp3"], [], endpoints) == ["cp1", "cp2", "cp3"]
+    assert etcd_restart_order(["cp1", "cp2", "cp3"], {"leader": None}, endpoints) == ["cp1", "cp2", "cp3"]
+    assert etcd_restart_order(["cp1", "cp2", "cp3"], {}, endpoints) == ["cp1", "cp2", "cp3"]
+
+
+def test_cluster_selection_of_an_operation():
+    assert etcd_cluster_selected([], "events")
+    assert etcd_cluster_selected(["events"], "events")
+    assert not etcd_cluster_selected(["main"], "events")
+    # -e etcd_defrag_clusters=main,events arrives as a string.
+    assert etcd_cluster_selected("main,events", "events")
+    assert not etcd_cluster_selected("main", "events")
+
+
+def test_etcdctl_argv():
+    tls = {"cacert": "/pki/ca.crt", "cert": "/pki/ops.crt", "key": "/pki/ops.key"}
+    assert etcd_etcdctl(["https://[fd00::1]:2379", "https://10.0.0.2:2379"], "/bin/etcdctl", tls, ["defrag"], 300) == [
+        "/bin/etcdctl",
+        "--endpoints=https://[fd00::1]:2379,https://10.0.0.2:2379",
+        "--dial-timeout=300s",
+        "--command-timeout=300s",
+        "--cacert=/pki/ca.crt",
+        "--cert=/pki/ops.crt",
+        "--key=/pki/ops.key",
+        "defrag",
+    ]
+    assert etcd_etcdctl("https://10.0.0.1:2379", "etcdctl", {}, ["alarm", "disarm"])[1:] == [
+        "--endpoints=https://10.0.0.1:2379",
+        "--dial-timeout=5s",
+        "--command-timeout=5s",
+        "alarm",
+        "disarm",
+    ]
 
 
 def test_filter_module_lists_every_filter():
     assert set(FilterModule().filters()) == {
         "etcd_size_bytes",
         "etcd_cluster_settings",
-        "etcd_settings_problems",
+        "etcd_problems",
         "etcd_members",
         "etcd_initial_cluster",
         "etcd_urls",
         "etcd_restart_order",
+        "etcd_etcdctl",
+        "etcd_cluster_selected",
     }

@@ -14,6 +14,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.aiplatform.cluster.plugins.filter.kube_apiserver import (
     FilterModule,
     kube_apiserver_etcd_overrides,
+    kube_apiserver_etcd_servers,
     kube_apiserver_flags,
     kube_apiserver_kubeadm_config,
     kube_apiserver_kubeadm_patch,
@@ -70,10 +71,14 @@ def settings(**changes):
         "service_account_issuer": "https://kubernetes.default.svc.cluster.local",
         "control_plane_hosts": ["cp1", "cp2", "cp3"],
         "replicas": 3,
-        "etcd_events_override": True,
-        "etcd_main_endpoints": MAIN,
-        "etcd_events_endpoints": EVENTS,
-        "etcd_overrides": kube_apiserver_etcd_overrides(["/events"], EVENTS),
+        "etcd": {
+            "main": "main",
+            "servers": MAIN,
+            "overrides": "/events#" + ";".join(EVENTS),
+            "override_clusters": ["events"],
+            "unserved": [],
+            "no_address": [],
+        },
         "etcd_ca_file": "/etc/kubernetes/pki/etcd/ca.crt",
         "etcd_cert_file": "/etc/kubernetes/pki/apiserver-etcd-client.crt",
         "etcd_key_file": "/etc/kubernetes/pki/apiserver-etcd-client.key",
@@ -143,7 +148,61 @@ def test_flags_wire_both_etcd_clusters_and_the_limits():
 
 
 def test_no_override_without_events_cluster():
-    assert "etcd-servers-overrides" not in kube_apiserver_flags(settings(etcd_overrides=""))
+    etcd = settings()["etcd"] | {"overrides": "", "override_clusters": []}
+    assert "etcd-servers-overrides" not in kube_apiserver_flags(settings(etcd=etcd))
+
+
+# topology_etcd_clusters: the defaults of the topology role plus a third cluster for leases.
+CLUSTERS = [
+    {"name": "main", "group": "etcd_main", "client_port": 2379},
+    {"name": "events", "group": "etcd_events", "client_port": 2382, "apiserver_resources": ["/events"]},
+    {"name": "leases", "group": "etcd_leases", "client_port": 2385,
+     "apiserver_resources": ["coordination.k8s.io/leases"]},
+]  # fmt: skip
+GROUPS = {"etcd_main": ["cp1", "cp2", "cp3"], "etcd_events": ["ev1", "ev2"], "etcd_leases": ["ls1"]}
+HOSTVARS = {
+    "cp1": {"etcd_address": "10.0.0.1"},
+    # No etcd_address: the default IPv4 address of its facts, as the etcd role.
+    "cp2": {"ansible_facts": {"default_ipv4": {"address": "10.0.0.2"}}},
+    "cp3": {"etcd_address": "fd00::3"},
+    "ev1": {"etcd_address": "10.0.1.1"},
+    "ev2": {"etcd_address": "fd00:1::2"},
+    "ls1": {"etcd_address": "10.0.2.1"},
+}
+
+
+def test_etcd_servers_and_overrides_from_the_contract_with_ipv6_in_brackets():
+    etcd = kube_apiserver_etcd_servers(CLUSTERS, GROUPS, HOSTVARS)
+    assert etcd["main"] == "main"
+    assert etcd["servers"] == ["https://10.0.0.1:2379", "https://10.0.0.2:2379", "https://[fd00::3]:2379"]
+    assert etcd["overrides"] == (
+        "/events#https://10.0.1.1:2382;https://[fd00:1::2]:2382,coordination.k8s.io/leases#https://10.0.2.1:2385"
+    )
+    assert etcd["override_clusters"] == ["events", "leases"]
+    flags = kube_apiserver_flags(settings(etcd=etcd))
+    assert flags["etcd-servers"] == "https://10.0.0.1:2379,https://10.0.0.2:2379,https://[fd00::3]:2379"
+    assert flags["etcd-servers-overrides"] == etcd["overrides"]
+
+
+@pytest.mark.parametrize(("mode", "overrides", "unserved"), [
+    ("auto", "coordination.k8s.io/leases#https://10.0.2.1:2385", []),
+    ("true", "coordination.k8s.io/leases#https://10.0.2.1:2385", ["events"]),
+    (False, "", []),
+])  # fmt: skip
+def test_override_modes_without_events_members(mode, overrides, unserved):
+    groups = GROUPS | {"etcd_events": []}
+    etcd = kube_apiserver_etcd_servers(CLUSTERS, groups, HOSTVARS, mode)
+    assert (etcd["overrides"], etcd["unserved"]) == (overrides, unserved)
+
+
+def test_a_member_without_address_is_named():
+    etcd = kube_apiserver_etcd_servers(CLUSTERS, GROUPS, HOSTVARS | {"cp2": {}})
+    assert etcd["no_address"] == ["cp2"]
+    errors = kube_apiserver_problems(settings(etcd=etcd))["errors"]
+    assert errors == [
+        "etcd_address: no address for etcd member(s) cp2 (set etcd_address, or gather their facts: "
+        "playbooks/kube_apiserver.yml does)"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -271,24 +330,20 @@ def test_defaults_have_no_problems():
 
 
 BAD = {
-    "no control plane hosts": ({"control_plane_hosts": []}, "kube_apiserver_group"),
+    "no control plane hosts": ({"control_plane_hosts": []}, "topology_groups.control_plane"),
     "events override without events members": (
-        {"etcd_events_override": True, "etcd_events_endpoints": []},
+        {"etcd": {"main": "main", "servers": MAIN, "overrides": "", "unserved": ["events"]}},
         "kube_apiserver_etcd_events_override",
     ),
-    "no main etcd endpoints": ({"etcd_main_endpoints": []}, "kube_apiserver_etcd_main_cluster"),
+    "no main etcd endpoints": ({"etcd": {"main": "main", "servers": []}}, "topology_etcd_clusters"),
     "inflight zero": ({"max_requests_inflight": 0}, "kube_apiserver_max_requests_inflight"),
     "inflight negative": ({"max_mutating_requests_inflight": -5}, "kube_apiserver_max_mutating_requests_inflight"),
-    "inflight string": ({"max_requests_inflight": "800"}, "kube_apiserver_max_requests_inflight"),
+    "inflight not a number": ({"max_requests_inflight": "lots"}, "kube_apiserver_max_requests_inflight"),
     "inflight float": ({"max_requests_inflight": 800.5}, "kube_apiserver_max_requests_inflight"),
     "inflight bool": ({"max_requests_inflight": True}, "kube_apiserver_max_requests_inflight"),
     "goaway too high": ({"goaway_chance": 0.05}, "kube_apiserver_goaway_chance"),
     "goaway negative": ({"goaway_chance": -0.01}, "kube_apiserver_goaway_chance"),
-    "encryption identity": ({"encryption_provider": "identity"}, "kube_apiserver_encryption_provider"),
-    "encryption aesgcm": ({"encryption_provider": "aesgcm"}, "kube_apiserver_encryption_provider"),
     "production with 2 replicas": ({"control_plane_hosts": ["cp1", "cp2"]}, "kube_apiserver_profile production"),
-    "unknown mode": ({"mode": "systemd"}, "kube_apiserver_mode"),
-    "unknown tier": ({"cluster_tier": "huge"}, "kube_apiserver_cluster_tier"),
     "audit maxage below CIS": ({"audit_log_maxage": 7}, "kube_apiserver_audit_log_maxage"),
     "audit maxbackup below CIS": ({"audit_log_maxbackup": 3}, "kube_apiserver_audit_log_maxbackup"),
     "audit maxsize below CIS": ({"audit_log_maxsize": 10}, "kube_apiserver_audit_log_maxsize"),
@@ -309,7 +364,7 @@ def test_bad_input_is_an_error_naming_the_variable(case):
 def test_development_profile_only_warns_below_three_replicas():
     result = kube_apiserver_problems(settings(profile="development", control_plane_hosts=["cp1"]))
     assert result["errors"] == []
-    assert any("kube_apiserver_group" in w for w in result["warnings"])
+    assert any("topology_groups.control_plane" in w for w in result["warnings"])
 
 
 def test_default_audit_policy_validates_and_keeps_secrets_at_metadata():
@@ -325,3 +380,13 @@ def test_default_audit_policy_validates_and_keeps_secrets_at_metadata():
     )
     assert first_secret_rule["level"] == "Metadata"
     assert policy["rules"][-1] == {"level": "Metadata"}
+
+
+def test_extra_vars_strings_are_typed():
+    # -e kube_apiserver_max_requests_inflight=800 -e kube_apiserver_goaway_chance=0.01 arrive as strings.
+    strings = settings(max_requests_inflight="800", goaway_chance="0.01", audit_log_maxage="30", secure_port="6443")
+    assert kube_apiserver_problems(strings) == {"errors": [], "warnings": []}
+    flags = kube_apiserver_flags(strings | {"control_plane_endpoint": "lb:6443"})
+    assert (flags["max-requests-inflight"], flags["goaway-chance"], flags["secure-port"]) == ("800", "0.01", "6443")
+    probe = kube_apiserver_static_pod(flags, strings)["spec"]["containers"][0]["livenessProbe"]
+    assert probe["tcpSocket"]["port"] == 6443

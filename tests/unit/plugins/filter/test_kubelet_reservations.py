@@ -7,6 +7,7 @@ from ansible_collections.aiplatform.cluster.plugins.filter.kubelet_reservations 
     FilterModule,
     cpu_milli,
     eviction_errors,
+    kubelet_problems,
     kubelet_reservations,
     quantity_mib,
 )
@@ -117,4 +118,50 @@ def test_eviction_thresholds_invalid():
 
 
 def test_filter_module_exposes_every_filter():
-    assert set(FilterModule().filters()) == {"kubelet_reservations", "quantity_mib", "cpu_milli", "eviction_errors"}
+    assert set(FilterModule().filters()) == {
+        "kubelet_reservations",
+        "quantity_mib",
+        "cpu_milli",
+        "eviction_errors",
+        "kubelet_problems",
+    }
+
+
+GOOD = {
+    "kubelet_reservation_formula": "gke",
+    "kubelet_system_reserved_fraction": 0.3,
+    "kubelet_eviction_hard": {"memory.available": "500Mi"},
+    "kubelet_eviction_soft": {"memory.available": "1Gi"},
+    "kubelet_eviction_soft_grace_period": {"memory.available": "90s"},
+    "kubelet_image_gc_high_threshold_percent": 85,
+    "kubelet_image_gc_low_threshold_percent": 75,
+    "kubelet_max_parallel_image_pulls": 5,
+    "kubelet_pod_pids_limit": 16384,
+    "kubelet_max_pods": 110,
+}
+
+
+def test_problems_accept_the_defaults():
+    assert kubelet_problems(GOOD) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "starts"),
+    [
+        ({"kubelet_reservation_formula": "gcp"}, "kubelet_reservation_formula: must be one of gke, eks, aks"),
+        ({"kubelet_system_reserved_fraction": 1.0}, "kubelet_system_reserved_fraction: must be in [0, 1)"),
+        ({"kubelet_eviction_hard": {"memory.available": "lots"}}, "kubelet_eviction_hard: memory.available: 'lots'"),
+        ({"kubelet_eviction_soft_grace_period": {}}, "kubelet_eviction_soft_grace_period: must name exactly"),
+        ({"kubelet_image_gc_low_threshold_percent": 85}, "kubelet_image_gc_low_threshold_percent: must be 0 or more"),
+        ({"kubelet_image_gc_high_threshold_percent": 101}, "kubelet_image_gc_high_threshold_percent: must be in"),
+        ({"kubelet_max_pods": 0}, "kubelet_max_pods: must be 1 or more"),
+        ({"kubelet_pod_pids_limit": True}, "kubelet_pod_pids_limit: must be 1 or more"),
+    ],
+)
+def test_problems_one_message_naming_the_variable(changes, starts):
+    (message,) = kubelet_problems({**GOOD, **changes})
+    assert message.startswith(starts), message
+
+
+def test_problems_list_every_problem():
+    assert len(kubelet_problems({**GOOD, "kubelet_max_pods": 0, "kubelet_reservation_formula": "x"})) == 2

@@ -1,4 +1,5 @@
-"""Unit tests for the monitoring filters: targets from the inventory, shard placement, problems."""
+"""Unit tests for the monitoring filters: jobs and targets from the topology contract, shard placement,
+problems."""
 
 import copy
 
@@ -8,29 +9,33 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.aiplatform.cluster.plugins.filter.monitoring import (
     FilterModule,
     duration_ms,
+    monitoring_address,
     monitoring_problems,
+    monitoring_scrape_jobs,
     monitoring_shard_hosts,
     monitoring_targets,
 )
 
+PARTS = ["control_plane", "nodes", "gpu", "monitoring"]
 GOOD = {
-    "scrape_interval": "30s",
-    "scrape_timeout": "10s",
-    "evaluation_interval": "30s",
-    "collector_shards": 2,
-    "jobs": [
+    "monitoring_scrape_interval": "30s",
+    "monitoring_scrape_timeout": "10s",
+    "monitoring_evaluation_interval": "30s",
+    "monitoring_collector_shards": 2,
+    "monitoring_jobs": [
         {
             "name": "node",
-            "group": "all",
+            "part": "all",
             "port": 9100,
             "tls": "monitoring",
             "metric_relabel_configs": [{"source_labels": ["__name__"], "regex": "go_.*", "action": "drop"}],
         },
-        {"name": "etcd_main", "group": "etcd_main", "port": 2379, "tls": "etcd", "scrape_interval": "15s"},
+        {"name": "etcd", "part": "etcd", "tls": "etcd", "scrape_interval": "15s"},
+        {"name": "custom", "group": "storage_nodes", "port": 9101},
     ],
-    "receivers": [{"name": "oncall", "type": "webhook", "url": "http://x/alerts"}],
-    "default_receiver": "oncall",
-    "routes": [{"matchers": ['severity="critical"'], "receiver": "oncall"}],
+    "monitoring_alertmanager_receivers": [{"name": "oncall", "type": "webhook", "url": "http://x/alerts"}],
+    "monitoring_alertmanager_default_receiver": "oncall",
+    "monitoring_alertmanager_routes": [{"matchers": ['severity="critical"'], "receiver": "oncall"}],
 }
 
 
@@ -41,7 +46,7 @@ def with_changes(**changes):
 
 
 def test_good_settings_have_no_problem():
-    assert monitoring_problems(GOOD) == []
+    assert monitoring_problems(GOOD, PARTS) == []
 
 
 @pytest.mark.parametrize(
@@ -53,52 +58,62 @@ def test_duration_ms(value, expected):
 
 
 def test_scrape_interval_above_evaluation_interval_is_refused():
-    problems = monitoring_problems(with_changes(scrape_interval="1m"))
+    problems = monitoring_problems(with_changes(monitoring_scrape_interval="1m"), PARTS)
     assert problems == [
-        "monitoring_scrape_interval 1m is above monitoring_evaluation_interval 30s: "
-        "rules would see gaps between samples"
+        "monitoring_scrape_interval: is above monitoring_evaluation_interval 30s: "
+        "rules would see gaps between samples (got '1m')"
     ]
 
 
 def test_a_job_scrape_interval_above_evaluation_interval_is_refused():
     settings = with_changes()
-    settings["jobs"][1]["scrape_interval"] = "2m"
-    assert monitoring_problems(settings) == [
-        "monitoring_jobs[1] (etcd_main).scrape_interval 2m is above monitoring_evaluation_interval: "
-        "rules would see gaps"
+    settings["monitoring_jobs"][1]["scrape_interval"] = "2m"
+    assert monitoring_problems(settings, PARTS) == [
+        "monitoring_jobs[1] (etcd).scrape_interval: is above monitoring_evaluation_interval: rules would see gaps "
+        "(got '2m')"
     ]
 
 
 def test_timeout_above_interval_and_bad_durations_are_refused():
-    problems = monitoring_problems(with_changes(scrape_timeout="45s", evaluation_interval="soon"))
-    assert "monitoring_evaluation_interval 'soon' is not a positive Prometheus duration" in problems
-    assert "monitoring_scrape_timeout 45s is above monitoring_scrape_interval 30s" in problems
-
-
-def test_unknown_receiver_type_is_refused():
-    problems = monitoring_problems(with_changes(receivers=[{"name": "oncall", "type": "carrier-pigeon"}]))
-    assert problems == [
-        "monitoring_alertmanager_receivers[0] (oncall).type 'carrier-pigeon' is not a known receiver type: "
-        "webhook, slack, pagerduty, email"
+    settings = with_changes(monitoring_scrape_timeout="45s", monitoring_evaluation_interval="soon")
+    assert monitoring_problems(settings, PARTS) == [
+        "monitoring_evaluation_interval: is not a positive Prometheus duration (got 'soon')",
+        "monitoring_scrape_timeout: is above monitoring_scrape_interval 30s (got '45s')",
     ]
 
 
 def test_receivers_need_their_address_and_routes_a_known_receiver():
     receivers = [{"name": "oncall", "type": "webhook"}, {"name": "pd", "type": "pagerduty"}]
     routes = [{"receiver": "nobody"}]
-    problems = monitoring_problems(with_changes(receivers=receivers, routes=routes))
-    assert problems == [
-        "monitoring_alertmanager_receivers[0] (oncall) of type webhook needs a url",
-        "monitoring_alertmanager_receivers[1] (pd) of type pagerduty needs a routing_key",
-        "monitoring_alertmanager_routes[0].receiver names receiver 'nobody', "
-        "which monitoring_alertmanager_receivers lacks",
+    settings = with_changes(monitoring_alertmanager_receivers=receivers, monitoring_alertmanager_routes=routes)
+    assert monitoring_problems(settings, PARTS) == [
+        "monitoring_alertmanager_receivers[0] (oncall): of type webhook needs url (got ['name', 'type'])",
+        "monitoring_alertmanager_receivers[1] (pd): of type pagerduty needs routing_key (got ['name', 'type'])",
+        "monitoring_alertmanager_routes[0].receiver: names a receiver monitoring_alertmanager_receivers lacks "
+        "(got 'nobody')",
     ]
 
 
-def test_duplicate_job_name_is_refused():
+def test_duplicate_job_and_receiver_names_are_refused_the_same_way():
     settings = with_changes()
-    settings["jobs"].append({"name": "node", "group": "gpu", "port": 9400})
-    assert monitoring_problems(settings) == ["monitoring_jobs: duplicate job name 'node'"]
+    settings["monitoring_jobs"].append({"name": "node", "part": "gpu", "port": 9400})
+    settings["monitoring_alertmanager_receivers"].append({"name": "oncall", "type": "webhook", "url": "http://y"})
+    assert monitoring_problems(settings, PARTS) == [
+        "monitoring_jobs: repeats the job name (got 'node')",
+        "monitoring_alertmanager_receivers: repeats the receiver name (got 'oncall')",
+    ]
+
+
+def test_unnamed_entries_are_refused():
+    settings = with_changes(monitoring_jobs=[{"part": "all", "port": 1}], monitoring_alertmanager_receivers=[{}])
+    assert monitoring_problems(settings, PARTS) == [
+        "monitoring_jobs[0]: needs a name (job) (got {'part': 'all', 'port': 1})",
+        "monitoring_alertmanager_receivers[0]: needs a name (receiver) (got {})",
+        "monitoring_alertmanager_default_receiver: names a receiver monitoring_alertmanager_receivers lacks "
+        "(got 'oncall')",
+        "monitoring_alertmanager_routes[0].receiver: names a receiver monitoring_alertmanager_receivers lacks "
+        "(got 'oncall')",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -112,24 +127,34 @@ def test_duplicate_job_name_is_refused():
 )
 def test_invalid_relabel_regex_is_refused(regex, why):
     settings = with_changes()
-    settings["jobs"][0]["metric_relabel_configs"][0]["regex"] = regex
-    problems = monitoring_problems(settings)
+    settings["monitoring_jobs"][0]["metric_relabel_configs"][0]["regex"] = regex
+    problems = monitoring_problems(settings, PARTS)
     assert len(problems) == 1
-    assert problems[0].startswith(f"monitoring_jobs[0] (node).metric_relabel_configs[0].regex '{regex}' ")
+    assert problems[0].startswith("monitoring_jobs[0] (node).metric_relabel_configs[0].regex: ")
     assert why in problems[0]
+    assert problems[0].endswith(f"(got {regex!r})")
 
 
-def test_bad_jobs_shards_and_actions_are_named():
-    jobs = [{"name": "bad-name", "port": 0, "tls": "mtls", "metric_relabel_configs": [{"action": "explode"}]}]
-    problems = monitoring_problems(with_changes(jobs=jobs, collector_shards=0))
+def test_bad_jobs_and_shards_are_named():
+    jobs = [
+        {"name": "bad-name", "port": 0},
+        {"name": "both", "part": "nodes", "group": "x", "port": 1},
+        {"name": "unknown", "part": "storage", "port": 1},
+        {"name": "etcd", "part": "etcd", "port": 2379},
+    ]
+    problems = monitoring_problems(with_changes(monitoring_jobs=jobs, monitoring_collector_shards=0), PARTS)
     assert problems == [
-        "monitoring_collector_shards must be an integer of 1 or more, got 0",
-        "monitoring_jobs[0] (bad-name).name must match ^[a-zA-Z_][a-zA-Z0-9_]*$",
-        "monitoring_jobs[0] (bad-name).group (the inventory group of its targets) is required",
-        "monitoring_jobs[0] (bad-name).port must be a port number, got 0",
-        "monitoring_jobs[0] (bad-name).tls 'mtls' is not one of none, monitoring, etcd, kubernetes",
-        "monitoring_jobs[0] (bad-name).metric_relabel_configs[0].action 'explode' is not one of replace, keep, drop, "
-        "hashmod, labelmap, labeldrop, labelkeep, lowercase, uppercase, keepequal, dropequal",
+        "monitoring_collector_shards: must be an integer of 1 or more (got 0)",
+        "monitoring_jobs[0] (bad-name).name: must match ^[a-zA-Z_][a-zA-Z0-9_]*$ (got 'bad-name')",
+        "monitoring_jobs[0] (bad-name): needs exactly one of part (a part of the topology contract) and group "
+        "(got ['name', 'port'])",
+        "monitoring_jobs[0] (bad-name).port: must be a port number (got 0)",
+        "monitoring_jobs[1] (both): needs exactly one of part (a part of the topology contract) and group "
+        "(got ['group', 'name', 'part', 'port'])",
+        "monitoring_jobs[2] (unknown).part: is not one of all, etcd, control_plane, nodes, gpu, monitoring "
+        "(got 'storage')",
+        "monitoring_jobs[3] (etcd).port: is each etcd cluster's client_port (topology_etcd_clusters): remove it "
+        "(got 2379)",
     ]
 
 
@@ -138,33 +163,62 @@ def test_problems_refuse_a_non_mapping():
         monitoring_problems(["x"])
 
 
+# A topology with other group names than the defaults and a third etcd cluster: nothing in the role
+# may assume the default names.
+TOPOLOGY = {"control_plane": "masters", "nodes": "workers", "gpu": "accelerated", "monitoring": "observers"}
+CLUSTERS = [
+    {"name": "main", "group": "kv_main", "client_port": 2379},
+    {"name": "events", "group": "kv_events", "client_port": 2382},
+    {"name": "leases", "group": "kv_leases", "client_port": 2385},
+]
+
+
+def test_jobs_read_their_hosts_through_the_topology_contract():
+    jobs = [
+        {"name": "node", "part": "all", "port": 9100},
+        {"name": "etcd", "part": "etcd", "tls": "etcd"},
+        {"name": "kubelet", "part": "nodes", "port": 10250},
+        {"name": "custom", "group": "storage_nodes", "port": 9101},
+    ]
+    assert monitoring_scrape_jobs(jobs, TOPOLOGY, CLUSTERS) == [
+        {"name": "node", "group": "all", "port": 9100},
+        {"name": "etcd_main", "group": "kv_main", "port": 2379, "tls": "etcd"},
+        {"name": "etcd_events", "group": "kv_events", "port": 2382, "tls": "etcd"},
+        {"name": "etcd_leases", "group": "kv_leases", "port": 2385, "tls": "etcd"},
+        {"name": "kubelet", "group": "workers", "port": 10250},
+        {"name": "custom", "group": "storage_nodes", "port": 9101},
+    ]
+
+
 GROUPS = {
-    "all": ["cp1", "gpu1", "mon1"],
-    "gpu": ["gpu1"],
-    "kube_node": ["gpu1"],
-    "kube_control_plane": ["cp1"],
-    "etcd_main": ["cp1"],
-    "monitoring": ["mon1"],
+    "all": ["cp1", "gpu1", "mon1", "v6"],
+    "accelerated": ["gpu1"],
+    "workers": ["gpu1"],
+    "masters": ["cp1"],
+    "kv_main": ["cp1"],
+    "observers": ["mon1"],
     "empty": [],
 }
 HOSTVARS = {
     "cp1": {"ansible_facts": {"default_ipv4": {"address": "10.0.0.1"}}},
     "gpu1": {"ansible_facts": {"default_ipv4": {"address": "10.0.0.2"}}},
     "mon1": {"monitoring_address": "10.0.0.9", "monitoring_pool": "observability"},
+    "v6": {"monitoring_address": "fd00::6"},
 }
 
 
 def test_targets_per_job_with_instance_cluster_and_pool_labels():
     jobs = [
         {"name": "node", "group": "all", "port": 9100},
-        {"name": "dcgm", "group": "gpu", "port": 9400},
+        {"name": "dcgm", "group": "accelerated", "port": 9400},
         {"name": "none", "group": "empty", "port": 1},
     ]
-    assert monitoring_targets(jobs, GROUPS, HOSTVARS, "prod") == {
+    assert monitoring_targets(jobs, GROUPS, HOSTVARS, "prod", TOPOLOGY) == {
         "node": [
             {"targets": ["10.0.0.1:9100"], "labels": {"instance": "cp1", "cluster": "prod", "pool": "control_plane"}},
             {"targets": ["10.0.0.2:9100"], "labels": {"instance": "gpu1", "cluster": "prod", "pool": "gpu"}},
             {"targets": ["10.0.0.9:9100"], "labels": {"instance": "mon1", "cluster": "prod", "pool": "observability"}},
+            {"targets": ["[fd00::6]:9100"], "labels": {"instance": "v6", "cluster": "prod", "pool": "infra"}},
         ],
         "dcgm": [{"targets": ["10.0.0.2:9400"], "labels": {"instance": "gpu1", "cluster": "prod", "pool": "gpu"}}],
         "none": [],
@@ -173,7 +227,12 @@ def test_targets_per_job_with_instance_cluster_and_pool_labels():
 
 def test_targets_need_an_address():
     with pytest.raises(AnsibleFilterError, match="no address for cp1"):
-        monitoring_targets([{"name": "n", "group": "etcd_main", "port": 1}], GROUPS, {"cp1": {}}, "prod")
+        monitoring_targets([{"name": "n", "group": "kv_main", "port": 1}], GROUPS, {"cp1": {}}, "prod", TOPOLOGY)
+
+
+def test_address_is_monitoring_address_else_the_default_ipv4():
+    assert monitoring_address("mon1", HOSTVARS["mon1"]) == "10.0.0.9"
+    assert monitoring_address("cp1", HOSTVARS["cp1"]) == "10.0.0.1"
 
 
 def test_shards_go_round_robin_over_the_hosts():
@@ -183,4 +242,10 @@ def test_shards_go_round_robin_over_the_hosts():
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"monitoring_problems", "monitoring_targets", "monitoring_shard_hosts"}
+    assert set(FilterModule().filters()) == {
+        "monitoring_problems",
+        "monitoring_scrape_jobs",
+        "monitoring_targets",
+        "monitoring_shard_hosts",
+        "monitoring_address",
+    }

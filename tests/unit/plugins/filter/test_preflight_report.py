@@ -9,6 +9,7 @@ from ansible_collections.aiplatform.cluster.plugins.filter.preflight_report impo
     FilterModule,
     preflight_collect,
     preflight_junit,
+    preflight_summary,
     preflight_table,
     preflight_textfile,
 )
@@ -87,7 +88,7 @@ def test_bad_input(bad):
 
 
 def test_filters_are_registered():
-    expected = {"preflight_table", "preflight_junit", "preflight_collect", "preflight_textfile"}
+    expected = {"preflight_table", "preflight_junit", "preflight_collect", "preflight_textfile", "preflight_summary"}
     assert set(FilterModule().filters()) == expected
 
 
@@ -122,3 +123,14 @@ def test_textfile_counts_no_failures_for_warnings_only():
 def test_textfile_refuses_a_report_without_results():
     with pytest.raises(AnsibleFilterError, match="preflight_textfile"):
         preflight_textfile({"host": "n1", "error": "unreachable"})
+
+
+def test_summary_sorts_hosts_by_verdict():
+    assert preflight_summary(REPORTS) == {
+        "hosts": 3,
+        "passed": ["gpu1"],
+        "failed": {"gpu2": ["gpu.xid", "time.sync"]},
+        "errors": {"gpu3": "unreachable: ssh timed out"},
+        "ok": False,
+    }
+    assert preflight_summary(REPORTS[1:2])["ok"] is True

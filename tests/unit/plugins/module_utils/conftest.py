@@ -26,7 +26,7 @@ def host(tmp_path):
     """A healthy fixture root and a factory for contexts on it: make(settings=..., profiles=...)."""
     params = build_root(tmp_path / "root", now=NOW)
 
-    def make(settings=None, profiles=("gpu_worker",), **kwargs):
+    def make(settings=None, profiles=("gpu",), **kwargs):
         merged = {**params["settings"], "now": NOW, **(settings or {})}
         return Context(
             root=params["root"], settings=merged, profiles=profiles, search_path=params["search_path"], **kwargs

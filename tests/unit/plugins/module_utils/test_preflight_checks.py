@@ -28,9 +28,9 @@ def chrony_case(host, case):
     (host.root / "bin/chrony.d/chronyc-case").write_text(case)
 
 
-def test_healthy_root_passes_every_gpu_worker_check(host):
+def test_healthy_root_passes_every_gpu_check(host):
     ctx = host()
-    checks = [c for c in select_checks(REGISTRY, ["gpu_worker"]) if c.check_id != "cri.socket"]
+    checks = [c for c in select_checks(REGISTRY, ["gpu"]) if c.check_id != "cri.socket"]
     results = {c.check_id: run(ctx, c.check_id) for c in checks}
     not_passed = {i: (r["status"], r["message"]) for i, r in results.items() if r["status"] != "pass"}
     # No kubelet files yet, data dirs on a tmp filesystem, H100s remap rows instead of retiring pages.
@@ -44,10 +44,10 @@ def test_broken_root_fails_exactly_the_lab_faults(tmp_path):
     ctx = Context(
         root=params["root"],
         settings={**params["settings"], "now": NOW},
-        profiles=["gpu_worker"],
+        profiles=["gpu"],
         search_path=params["search_path"],
     )
-    _results, summary = run_profile(ctx, select_checks(REGISTRY, ["gpu_worker"], exclude=["cri.socket"]))
+    _results, summary = run_profile(ctx, select_checks(REGISTRY, ["gpu"], exclude=["cri.socket"]))
     assert summary["failed"] == BROKEN_FAILURES
 
 
@@ -123,7 +123,7 @@ def test_ports(host):
     put(host, "proc/net/tcp6", "  sl  local_address\n   0: 00000000000000000000000000000000:192B 0:0 0A 0\n")
     result = run(host(profiles=("control_plane",)), "ports.free")
     assert (result["status"], result["observed"]) == ("fail", [6443])
-    assert run(host(profiles=("worker",)), "ports.free")["status"] == "pass"
+    assert run(host(profiles=("nodes",)), "ports.free")["status"] == "pass"
     assert run(host(settings={"ports": [6443]}), "ports.free")["status"] == "fail"
 
 
@@ -153,8 +153,8 @@ def test_cpu_and_memory(host):
     assert run(host(), "resources.memory")["observed"] == 64000
     put(host, "proc/meminfo", "MemTotal: 1024000 kB\n")
     assert run(host(profiles=("control_plane",)), "resources.memory")["status"] == "fail"
-    assert run(host(profiles=("worker",)), "resources.memory")["status"] == "fail"
-    assert run(host(profiles=("worker",), settings={"min_memory_mb": 512}), "resources.memory")["status"] == "pass"
+    assert run(host(profiles=("nodes",)), "resources.memory")["status"] == "fail"
+    assert run(host(profiles=("nodes",), settings={"min_memory_mb": 512}), "resources.memory")["status"] == "pass"
 
 
 def test_disk_space_and_inodes_thresholds(host):
@@ -443,3 +443,39 @@ def test_cis_permissions(host):
     assert run(host(), "cis.kubeconfig_perms")["status"] == ("pass" if os.geteuid() == 0 else "fail")
     put(host, "var/lib/kubelet/config.yaml", "x", 0o640)
     assert run(host(), "cis.kubelet_config_perms")["status"] == "fail"
+
+
+def test_disk_ssd_only_warns_on_a_rotational_disk_when_ssd_is_not_required(host):
+    sysfs_block(host.root, "/var/lib/containerd", 1, partition=False)
+    result = run(host(settings={"require_ssd": False}), "disk.ssd")
+    assert result["status"] == "warn", result
+    assert result["message"] == "on rotational disks (require_ssd is false): /var/lib/containerd"
+
+
+def test_data_dirs_are_those_the_owning_roles_pass(host):
+    (host.root / "srv/ctr").mkdir(parents=True)
+    settings = {
+        "runtime_dirs": ["/srv/ctr", "/srv/stargz"],
+        "kubelet_dir": "/srv/kubelet",
+        "etcd_data_dirs": ["/srv/e1", "/srv/e2"],
+    }
+    nodes = run(host(settings=settings, profiles=("nodes",)), "resources.disk_space")["observed"]
+    assert sorted(nodes) == ["/srv/ctr", "/srv/kubelet", "/srv/stargz"]
+    etcd = run(host(settings=settings, profiles=("etcd",)), "resources.disk_space")["observed"]
+    assert sorted(etcd) == ["/srv/e1", "/srv/e2"]
+    both = run(host(settings=settings, profiles=("nodes", "etcd")), "fs.read_only")["message"]
+    assert both == "writable: /, /srv/ctr, /srv/stargz, /srv/kubelet, /srv/e1, /srv/e2"
+
+
+def test_etcd_ports_are_those_of_the_hosts_clusters(host):
+    put(
+        host,
+        "proc/net/tcp",
+        "  sl  local_address rem_address   st\n"
+        "   0: 00000000:094E 00000000:0000 0A 00000000:00000000 00:00000000 00000000\n",
+    )
+    # 0x094E is 2382: the events cluster's client port; the main cluster's ports are free.
+    assert run(host(profiles=("etcd",), settings={"etcd_ports": [2379, 2380]}), "ports.free")["status"] == "pass"
+    result = run(host(profiles=("etcd",), settings={"etcd_ports": [2382, 2383]}), "ports.free")
+    assert result["status"] == "fail"
+    assert result["observed"] == [2382]

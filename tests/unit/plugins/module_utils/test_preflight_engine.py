@@ -25,29 +25,29 @@ def test_every_registered_check_has_a_dotted_id_and_known_profiles():
     assert len(REGISTRY) >= 40
     for check_id, item in REGISTRY.items():
         assert "." in check_id and check_id == check_id.lower()
-        assert item.profiles <= {"control_plane", "worker", "gpu_worker", "etcd"}
+        assert item.profiles <= {"control_plane", "nodes", "gpu", "etcd", "monitoring"}
 
 
 def test_profiles_select_their_checks():
-    worker = ids(select_checks(REGISTRY, ["worker"]))
+    worker = ids(select_checks(REGISTRY, ["nodes"]))
     assert "net.ip_forward" in worker
     assert not [i for i in worker if i.startswith("gpu.")]
     assert "disk.etcd_fdatasync" not in worker
     etcd = ids(select_checks(REGISTRY, ["etcd"]))
     assert "disk.etcd_fdatasync" in etcd
     assert "kubelet.leftover_files" not in etcd
-    assert ids(select_checks(REGISTRY, ["gpu_worker"])) == sorted(ids(select_checks(REGISTRY, ["gpu_worker"])))
+    assert ids(select_checks(REGISTRY, ["gpu"])) == sorted(ids(select_checks(REGISTRY, ["gpu"])))
 
 
 def test_include_and_exclude_patterns():
-    chosen = ids(select_checks(REGISTRY, ["worker"], include=["gpu.xid"], exclude=["kernel.*", "swap.off"]))
+    chosen = ids(select_checks(REGISTRY, ["nodes"], include=["gpu.xid"], exclude=["kernel.*", "swap.off"]))
     assert "gpu.xid" in chosen
     assert not [i for i in chosen if i.startswith("kernel.")]
     assert "swap.off" not in chosen
 
 
 def make(check_id, func, severity="fail"):
-    return Check(check_id, "test", severity, ["worker"], func)
+    return Check(check_id, "test", severity, ["nodes"], func)
 
 
 def test_ignore_turns_a_failure_into_a_warning():
@@ -93,7 +93,7 @@ def test_errors_never_escape(func, status, message):
 
 def test_bad_severity_is_refused():
     with pytest.raises(ValueError, match="severity"):
-        Check("x.y", "test", "error", ["worker"], passed)
+        Check("x.y", "test", "error", ["nodes"], passed)
 
 
 def test_summary_and_run_profile():
