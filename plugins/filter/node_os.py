@@ -8,7 +8,7 @@ import fnmatch
 import ipaddress
 import re
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems
+from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems, as_int
 
 # Top levels of /proc/sys: a key outside them is not a kernel parameter.
 SYSCTL_TOPS = ("abi", "crypto", "debug", "dev", "fs", "kernel", "net", "sunrpc", "user", "vm")
@@ -34,13 +34,8 @@ LARGE_FLEET = {
 
 
 def _non_negative_int(value):
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+    number = as_int(value)
+    return number if number is not None and number >= 0 else None
 
 
 def _is_host(value):

@@ -303,13 +303,14 @@ def test_backup_service_makes_verified_snapshots_keeps_n_and_ships(host):
 
 
 WRITER = r"""#!/bin/bash
-# Put writer/<n> continuously until the stop file appears; log "ok|err <n> <epoch.ns>" per attempt.
+# Put writer/<n> continuously until the stop file appears; log "ok|err <n> <epoch.ns> [etcdctl's error]"
+# per attempt (the error on one line: it tells a timeout under load from a refused or dropped request).
 log=$1; shift
 n=0
 while [ ! -e "$log.stop" ]; do
   n=$((n + 1))
-  if "$@" put "writer/$n" "value-$n" >/dev/null 2>&1; then kind=ok; else kind=err; fi
-  echo "$kind $n $(date +%s.%N)" >> "$log"
+  if error=$("$@" put "writer/$n" "value-$n" 2>&1 >/dev/null); then kind=ok; error=; else kind=err; fi
+  echo "$kind $n $(date +%s.%N) ${error//$'\n'/ }" >> "$log"
 done
 """
 
@@ -320,7 +321,9 @@ def writer_figures(lines, window):
     ``window`` (epoch seconds, start and end) is the restart playbook's run; a gap counts in it when it
     overlaps it.
     """
-    attempts = [(kind, int(n), float(t)) for kind, n, t in (line.split() for line in lines if line.strip())]
+    fields = [line.split(maxsplit=3) for line in lines if line.strip()]
+    attempts = [(kind, int(n), float(t)) for kind, n, t, *_error in fields]
+    error_texts = [f"{n} at {t}: {error[0]}" for kind, n, t, *error in fields if kind == "err" and error]
     acked = [n for kind, n, _stamp in attempts if kind == "ok"]
     longest = longest_in_window = 0.0
     last_ok = attempts[0][2] if attempts else 0.0
@@ -341,6 +344,7 @@ def writer_figures(lines, window):
         "longest_gap_between_acked_writes_s": round(longest, 2),
         "longest_gap_during_restarts_s": round(longest_in_window, 2),
         "acked_keys": acked,
+        "error_texts": error_texts[:20],
     }
 
 
