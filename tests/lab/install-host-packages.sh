@@ -3,7 +3,7 @@
 set -euo pipefail
 
 # prometheus: promtool for `make rules-test` (the package's service is not started on the controller).
-packages=(podman runc debootstrap shellcheck rsync openssh-client prometheus)
+packages=(podman runc debootstrap shellcheck rsync openssh-client prometheus npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
