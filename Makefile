@@ -70,11 +70,11 @@ demo: lab-up ## Run playbooks/site.yml against the lab and show the report
 	@cat reports/hosts/summary.md
 
 # --- tests ---------------------------------------------------------------------------------------
-test: deps lint checks lab-image ## Run every check and test
+test: deps lint checks unit lab-image ## Run every check and test
 	@# The fast gates above fail first. The lab tests and the scenarios use separate networks and
-	@# containers; sanity, ee and the unit tests work in build/ and tests/ only: all five run side by
-	@# side (the scenarios wait on SSH and systemd much of the time, so the CPUs have room for the others).
-	$(MAKE) --no-print-directory -j5 molecule integration sanity ee unit
+	@# containers, and sanity and ee work in build/ only: all four run side by side (the scenarios
+	@# wait on SSH and systemd much of the time, so the CPUs have room for the others).
+	$(MAKE) --no-print-directory -j4 molecule integration sanity ee
 	@echo "make test: all checks and tests passed"
 
 lint: ruff yamllint ansible-lint ## ruff, yamllint, ansible-lint (production profile)
