@@ -13,6 +13,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.addresses import host_address
 from ansible_collections.aiplatform.cluster.plugins.module_utils.apf import apf_problems
+from ansible_collections.aiplatform.cluster.plugins.module_utils.cis import CIS_CIPHER_SUITES
 from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import as_bool, as_int, is_int
 from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import join_url
 
@@ -26,17 +27,6 @@ TIERS = {
 }
 MAX_GOAWAY_CHANCE = 0.02
 RATE_LIMIT_TYPES = ("Server", "Namespace", "User", "SourceAndObject")
-# CIS 1.2: the ECDHE AEAD suites (TLS 1.3 suites are not configurable in Go and always on).
-CIS_CIPHER_SUITES = (
-    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
-    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
-    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-)
 # CIS audit log rotation minimums.
 AUDIT_MINIMUMS = {"audit_log_maxage": 30, "audit_log_maxbackup": 10, "audit_log_maxsize": 100}
 # Flags the role sets for hardening or wiring: kube_apiserver_extra_args may not override them.
