@@ -56,7 +56,9 @@ def containerd_problems(settings):
     for index, entry in enumerate(get("containerd_registry_mirrors") or []):
         _mirror_problems(problems, f"containerd_registry_mirrors[{index}]", entry, insecure_ok)
     if as_bool(get("containerd_estargz_plain_http")) and not insecure_ok:
-        problems.add("containerd_estargz_plain_http", f"talks plain HTTP to registries: needs {INSECURE_SWITCH}: true", True)
+        problems.add(
+            "containerd_estargz_plain_http", f"talks plain HTTP to registries: needs {INSECURE_SWITCH}: true", True
+        )
     if "containerd_estargz_images" in settings:
         _estargz_problems(problems, get("containerd_estargz_images"))
     return problems.messages
@@ -112,7 +114,9 @@ def _mirror_problems(problems, name, entry, insecure_ok):
             problems.add(f"{where}.host", "must be an http:// or https:// URL", (mirror or {}).get("host"))
             continue
         if str(mirror["host"]).startswith("http://") and not insecure_ok:
-            problems.add(f"{where}.host", f"is plain HTTP: use https://, or set {INSECURE_SWITCH}: true", mirror["host"])
+            problems.add(
+                f"{where}.host", f"is plain HTTP: use https://, or set {INSECURE_SWITCH}: true", mirror["host"]
+            )
         skip_verify = as_bool(mirror.get("skip_verify", False))
         if skip_verify is None:
             problems.add(f"{where}.skip_verify", "must be true or false", mirror.get("skip_verify"))

@@ -168,7 +168,9 @@ def _check_choices(settings, where, choices, problems):
     spec), also when they come from etcd_cluster_overrides, which the spec does not see."""
     for key, allowed in (choices or {}).items():
         if key in settings and settings[key] not in allowed:
-            problems.add(where(key), f"must be one of {', '.join(map(str, allowed))} (values etcd knows)", settings[key])
+            problems.add(
+                where(key), f"must be one of {', '.join(map(str, allowed))} (values etcd knows)", settings[key]
+            )
 
 
 def _check_compaction(settings, where, problems):

@@ -247,7 +247,9 @@ def _check_extra_args(extra, errors):
     if extra in (None, ""):
         return
     if not isinstance(extra, dict):
-        errors.append(f"kube_apiserver_extra_args must be a dict of flag name (without dashes) -> value (got {extra!r})")
+        errors.append(
+            f"kube_apiserver_extra_args must be a dict of flag name (without dashes) -> value (got {extra!r})"
+        )
         return
     controlled = sorted(set(extra) & set(CONTROLLED_FLAGS))
     if controlled:
@@ -256,7 +258,9 @@ def _check_extra_args(extra, errors):
         )
     refused = sorted(set(extra) & set(REFUSED_FLAGS))
     if refused:
-        errors.append(f"kube_apiserver_extra_args must not set {refused}: they open the API (removed or insecure flags)")
+        errors.append(
+            f"kube_apiserver_extra_args must not set {refused}: they open the API (removed or insecure flags)"
+        )
     for name, value in extra.items():
         if not _FLAG_NAME.match(str(name)):
             errors.append(
@@ -274,7 +278,9 @@ def _check_admission_plugins(plugins, errors):
         if not _PLUGIN_NAME.match(str(plugin)):
             errors.append(f"kube_apiserver_admission_plugins: {plugin!r} is not one plugin name (no commas or spaces)")
         elif plugin in REFUSED_ADMISSION_PLUGINS:
-            errors.append(f"kube_apiserver_admission_plugins must not enable {plugin}: it admits every request (CIS 1.2.10)")
+            errors.append(
+                f"kube_apiserver_admission_plugins must not enable {plugin}: it admits every request (CIS 1.2.10)"
+            )
 
 
 def _check_addresses(settings, errors):
@@ -287,13 +293,17 @@ def _check_addresses(settings, errors):
     try:
         ipaddress.ip_network(str(settings.get("service_cidr")), strict=True)
     except ValueError:
-        errors.append(f"kube_apiserver_service_cidr must be a network such as 10.96.0.0/12 (got {settings.get('service_cidr')!r})")
+        errors.append(
+            f"kube_apiserver_service_cidr must be a network such as 10.96.0.0/12 (got {settings.get('service_cidr')!r})"
+        )
     port = settings.get("secure_port")
     if not is_int(port) or not 1 <= port <= 65535:
         errors.append(f"kube_apiserver_secure_port must be a port number from 1 to 65535 (got {port!r})")
     problem = url_problem(settings.get("service_account_issuer"), schemes=("https",))
     if problem:
-        errors.append(f"kube_apiserver_service_account_issuer: {problem} (got {settings.get('service_account_issuer')!r})")
+        errors.append(
+            f"kube_apiserver_service_account_issuer: {problem} (got {settings.get('service_account_issuer')!r})"
+        )
     endpoint = str(settings.get("control_plane_endpoint") or "")
     if endpoint and ("://" in endpoint or not re.match(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$", endpoint)):
         errors.append(

@@ -190,29 +190,41 @@ def _config_extra_problems(problems, extra, pinned):
         problems.add(f"{name}.{key}", "is pinned by the role (CIS 4.2.x); remove it", extra[key])
     for key, variable in OWN_VARIABLE.items():
         if key in extra:
-            problems.add(f"{name}.{key}", f"is set by {variable} (1 or more, CIS 4.2.13); use that variable", extra[key])
+            problems.add(
+                f"{name}.{key}", f"is set by {variable} (1 or more, CIS 4.2.13); use that variable", extra[key]
+            )
     if "streamingConnectionIdleTimeout" in extra:
         seconds = _duration_seconds(extra["streamingConnectionIdleTimeout"])
         if not seconds:
             problems.add(f"{name}.streamingConnectionIdleTimeout",
                          "must be a non-zero duration such as 4h0m0s (CIS 4.2.5)",
                          extra["streamingConnectionIdleTimeout"])  # fmt: skip
-    if "tlsMinVersion" in extra and extra["tlsMinVersion"] not in CIS_TLS_MIN_VERSIONS:
-        problems.add(f"{name}.tlsMinVersion", f"must be one of {', '.join(CIS_TLS_MIN_VERSIONS)}", extra["tlsMinVersion"])
-    if "tlsCipherSuites" in extra:
-        suites = extra["tlsCipherSuites"]
-        weak = [s for s in suites if s not in CIS_CIPHER_SUITES] if isinstance(suites, list) and suites else suites
-        if weak:
-            problems.add(f"{name}.tlsCipherSuites", f"must list only the CIS suites ({', '.join(CIS_CIPHER_SUITES)}; 4.2.12)", weak)
-    for key in ("tlsCertFile", "tlsPrivateKeyFile"):
-        if key in extra and not str(extra[key] or "").startswith("/"):
-            problems.add(f"{name}.{key}", "must be an absolute path (leave it out for serverTLSBootstrap)", extra[key])
+    _tls_problems(problems, name, extra)
     gates = extra.get("featureGates", {})
     if not isinstance(gates, dict):
         problems.add(f"{name}.featureGates", "must be a mapping of gate name to true or false", gates)
     elif "RotateKubeletServerCertificate" in gates and gates["RotateKubeletServerCertificate"] is not True:
         problems.add(f"{name}.featureGates.RotateKubeletServerCertificate", "must not be turned off (CIS 4.2.11)",
                      gates["RotateKubeletServerCertificate"])  # fmt: skip
+
+
+def _tls_problems(problems, name, extra):
+    if "tlsMinVersion" in extra and extra["tlsMinVersion"] not in CIS_TLS_MIN_VERSIONS:
+        problems.add(
+            f"{name}.tlsMinVersion", f"must be one of {', '.join(CIS_TLS_MIN_VERSIONS)}", extra["tlsMinVersion"]
+        )
+    if "tlsCipherSuites" in extra:
+        suites = extra["tlsCipherSuites"]
+        weak = [s for s in suites if s not in CIS_CIPHER_SUITES] if isinstance(suites, list) and suites else [suites]
+        if weak:
+            problems.add(
+                f"{name}.tlsCipherSuites",
+                f"must list only the CIS suites ({', '.join(CIS_CIPHER_SUITES)}; 4.2.12)",
+                weak,
+            )
+    for key in ("tlsCertFile", "tlsPrivateKeyFile"):
+        if key in extra and not str(extra[key] or "").startswith("/"):
+            problems.add(f"{name}.{key}", "must be an absolute path (leave it out for serverTLSBootstrap)", extra[key])
 
 
 def _wiring_problems(problems, settings):
@@ -227,6 +239,18 @@ def _wiring_problems(problems, settings):
     endpoint = get("kubelet_container_runtime_endpoint")
     if endpoint is not None and not re.match(r"^unix:///\S+$", str(endpoint)):
         problems.add("kubelet_container_runtime_endpoint", "must be unix:///<path of the CRI socket>", endpoint)
+
+
+def _inputs_problems(problems, settings, pinned):
+    """The reservations, the extra configuration and the wiring (checked when the settings hold them)."""
+    get = settings.get
+    for name in ("kubelet_system_reserved_override", "kubelet_kube_reserved_override"):
+        if name in settings:
+            _reservation_problems(problems, name, get(name))
+    if "kubelet_config_extra" in settings:
+        _config_extra_problems(problems, get("kubelet_config_extra"), pinned)
+    if "kubelet_cluster_dns" in settings:
+        _wiring_problems(problems, settings)
 
 
 def kubelet_problems(settings, pinned=None):
@@ -268,13 +292,7 @@ def kubelet_problems(settings, pinned=None):
         value = _typed(get(name), int)
         if value is None or value < 1:
             problems.add(name, "must be 1 or more", get(name))
-    for name in ("kubelet_system_reserved_override", "kubelet_kube_reserved_override"):
-        if name in settings:
-            _reservation_problems(problems, name, get(name))
-    if "kubelet_config_extra" in settings:
-        _config_extra_problems(problems, get("kubelet_config_extra"), pinned)
-    if "kubelet_cluster_dns" in settings:
-        _wiring_problems(problems, settings)
+    _inputs_problems(problems, settings, pinned)
     return problems.messages
 
 

@@ -27,16 +27,24 @@ def checksum_problem(value, allow_url=True):
     algorithm, _, digest = text.partition(":")
     algorithm = algorithm.lower()
     if not text:
-        return f"is required ({forms})"
-    if algorithm not in HEX_LENGTHS or not digest:
-        return f"must name its algorithm ({forms})"
-    if "://" in digest:
-        if not allow_url:
-            return f"must be the digest itself here, not a URL ({forms})"
-        problem = url_problem(digest)
-        return f"names a checksum file URL that {problem}" if problem else None
-    if not _HEX.match(digest):
-        return f"must be hexadecimal digits after '{algorithm}:' ({forms})"
-    if len(digest) != HEX_LENGTHS[algorithm]:
-        return f"has {len(digest)} hex digits; a {algorithm} digest has {HEX_LENGTHS[algorithm]} (a prefix is no checksum)"
-    return None
+        problem = f"is required ({forms})"
+    elif algorithm not in HEX_LENGTHS or not digest:
+        problem = f"must name its algorithm ({forms})"
+    elif "://" in digest:
+        problem = _url_form_problem(digest, allow_url, forms)
+    elif not _HEX.match(digest):
+        problem = f"must be hexadecimal digits after '{algorithm}:' ({forms})"
+    elif len(digest) != HEX_LENGTHS[algorithm]:
+        problem = (
+            f"has {len(digest)} hex digits; a {algorithm} digest has {HEX_LENGTHS[algorithm]} (a prefix is no checksum)"
+        )
+    else:
+        problem = None
+    return problem
+
+
+def _url_form_problem(url, allow_url, forms):
+    if not allow_url:
+        return f"must be the digest itself here, not a URL ({forms})"
+    problem = url_problem(url)
+    return f"names a checksum file URL that {problem}" if problem else None

@@ -46,7 +46,7 @@ def _date_problem(token):
     last_day = "~" in token
     parts = re.split(r"[-~]", token)
     if len(parts) == 2:
-        parts = ["*"] + parts
+        parts = ["*", *parts]
     if len(parts) != 3 or (last_day and token.count("~") != 1):
         return f"{token!r} is not a date [year-]month-day"
     year, month, day = parts
@@ -79,21 +79,18 @@ def calendar_problem(value):
         return None
     if len(tokens) > 1 and _ZONE.match(tokens[-1]):
         tokens = tokens[:-1]  # a time zone: whether it exists is the host's to judge
-    if tokens and re.match(r"^[A-Za-z]", tokens[0]):
-        problem = _day_problem(tokens[0])
-        if problem:
-            return f"{problem} (shorthands: {', '.join(SHORTHANDS)})"
-        tokens = tokens[1:]
-    if tokens and ":" not in tokens[0]:
-        problem = _date_problem(tokens[0])
-        if problem:
-            return problem
-        tokens = tokens[1:]
-    if tokens:
-        problem = _time_problem(tokens[0])
-        if problem:
-            return problem
-        tokens = tokens[1:]
+    # Each part is optional but they come in this order: weekdays, date, time.
+    parts = (
+        (lambda t: bool(re.match(r"^[A-Za-z]", t)), _day_problem),
+        (lambda t: ":" not in t, _date_problem),
+        (lambda t: True, _time_problem),
+    )
+    for applies, check in parts:
+        if tokens and applies(tokens[0]):
+            problem = check(tokens[0])
+            if problem:
+                return problem if check is not _day_problem else f"{problem} (shorthands: {', '.join(SHORTHANDS)})"
+            tokens = tokens[1:]
     if tokens:
         return f"has {' '.join(tokens)!r} left over after weekday, date, time and time zone"
     return None

@@ -1,6 +1,7 @@
 """CIS Kubernetes Benchmark section 1.2 (API server) as checks on kube-apiserver flags.
 
-Ids and wording follow kube-bench's cis-1.9 configuration (1.2.30: cis-1.11 and later) (checks as in the design REFERENCE.md).
+Ids and wording follow kube-bench's cis-1.9 configuration (checks as in the design REFERENCE.md); 1.2.30
+follows cis-1.11 and later.
 AUTOMATED holds the automated items; EXTRA the manual ones this collection also satisfies. Flags are a
 dict: name without dashes -> string value, as the static pod's command or kubeadm's extraArgs give them.
 """

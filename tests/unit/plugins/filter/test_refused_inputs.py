@@ -67,7 +67,7 @@ ETCD_GROUPS = {"etcd_main": ["cp1", "cp2", "cp3"], "etcd_events": ["ev1", "ev2",
 ETCD_HOSTVARS = {"cp1": {"etcd_address": "10.0.0.1"}, "cp2": {}, "ev1": {"etcd_address": "fd00::11"}}
 
 
-def etcd_errors(settings=None, overrides=None, ops=None, hostvars=None, cluster="main", groups=None):
+def etcd_errors(settings=None, overrides=None, *, ops=None, hostvars=None, cluster="main", groups=None):
     return etcd_problems(
         ETCD_CLUSTERS,
         cluster,
@@ -197,9 +197,11 @@ def test_etcd_accepts_the_string_forms_and_the_other_valid_forms():
     settings = {"backup_keep": "3", "backup_enabled": "false", "heartbeat_interval": "100",
                 "archive_checksum": "sha512:" + "ab" * 64, "backup_on_calendar": "Mon..Fri *-*-* 02:30:00 UTC",
                 "auto_compaction_retention": "30m"}  # fmt: skip
-    overrides = {"events": {"auto_compaction_mode": "revision", "auto_compaction_retention": "1000", "metrics": "extensive"}}
+    overrides = {
+        "events": {"auto_compaction_mode": "revision", "auto_compaction_retention": "1000", "metrics": "extensive"}
+    }
     ops = {"etcd_pki_days": "365", "etcd_restart_allow_degraded": "true", "etcd_limit_nofile": "1048576"}
-    assert etcd_errors(settings, overrides, ops) == []
+    assert etcd_errors(settings, overrides, ops=ops) == []
     src = {"archive_src": "/srv/etcd.tar.gz", "archive_url": "", "archive_checksum": SHA256}
     assert etcd_errors(src) == []
     download = {"archive_url": "http://web:8080/etcd.tar.gz", "archive_checksum": "sha256:http://web:8080/SHA256SUMS"}
@@ -262,7 +264,10 @@ APISERVER_BAD = {
         {"extra_args": {"oidc-issuer-url": ""}},
         "kube_apiserver_extra_args.oidc-issuer-url must not be empty",
     ),
-    "AlwaysAdmit": ({"admission_plugins": ["AlwaysAdmit"]}, "kube_apiserver_admission_plugins must not enable AlwaysAdmit"),
+    "AlwaysAdmit": (
+        {"admission_plugins": ["AlwaysAdmit"]},
+        "kube_apiserver_admission_plugins must not enable AlwaysAdmit",
+    ),
     "AlwaysAdmit from -e": (
         {"admission_plugins": "PodSecurity,AlwaysAdmit"},
         "kube_apiserver_admission_plugins must not enable AlwaysAdmit",
@@ -291,8 +296,16 @@ APISERVER_BAD = {
     ),
     "relative audit log": ({"audit_log_path": "audit.log"}, "kube_apiserver_audit_log_path must be an absolute path"),
     "events meant to be split but the events cluster is empty": (
-        {"etcd": {"main": "main", "servers": ["https://10.0.0.1:2379"], "overrides": "", "override_clusters": [],
-                  "unserved": ["events"], "no_address": []}},  # fmt: skip
+        {
+            "etcd": {
+                "main": "main",
+                "servers": ["https://10.0.0.1:2379"],
+                "overrides": "",
+                "override_clusters": [],
+                "unserved": ["events"],
+                "no_address": [],
+            }
+        },
         "kube_apiserver_etcd_events_override: true, but etcd cluster 'events' has no members",
     ),
 }
@@ -365,6 +378,10 @@ KUBELET_BAD = {
         {"kubelet_config_extra": {"tlsMinVersion": "VersionTLS10"}},
         "kubelet_config_extra.tlsMinVersion: must be one of VersionTLS12, VersionTLS13",
     ),
+    "no kubelet ciphers (Go's defaults)": (
+        {"kubelet_config_extra": {"tlsCipherSuites": []}},
+        "kubelet_config_extra.tlsCipherSuites: must list only the CIS suites",
+    ),
     "weak kubelet ciphers (CIS 4.2.12)": (
         {"kubelet_config_extra": {"tlsCipherSuites": ["TLS_RSA_WITH_RC4_128_SHA"]}},
         "kubelet_config_extra.tlsCipherSuites: must list only the CIS suites",
@@ -407,9 +424,13 @@ def test_kubelet_accepts_valid_reservations_and_extras():
     changes = {
         "kubelet_system_reserved_override": {"cpu": "0.5", "memory": "2Gi", "ephemeral-storage": "10G", "pid": "1000"},
         "kubelet_kube_reserved_override": {"cpu": "0"},
-        "kubelet_config_extra": {"streamingConnectionIdleTimeout": "30m", "tlsMinVersion": "VersionTLS13",
-                                 "featureGates": {"RotateKubeletServerCertificate": True}, "shutdownGracePeriod": "30s"},
-    }  # fmt: skip
+        "kubelet_config_extra": {
+            "streamingConnectionIdleTimeout": "30m",
+            "tlsMinVersion": "VersionTLS13",
+            "featureGates": {"RotateKubeletServerCertificate": True},
+            "shutdownGracePeriod": "30s",
+        },
+    }
     assert kubelet_problems({**KUBELET, **changes}, PINNED) == []
 
 
