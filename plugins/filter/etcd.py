@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ansible.errors import AnsibleFilterError
+from ansible.errors import AnsibleError, AnsibleFilterError
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.addresses import ip_problem
 from ansible_collections.aiplatform.cluster.plugins.module_utils.checksums import checksum_problem
@@ -292,7 +292,10 @@ def _check_addresses(by_name, groups, hostvars, problems):
             if host in seen:
                 continue
             seen.add(host)
-            address = ((hostvars or {}).get(host) or {}).get("etcd_address")
+            try:
+                address = ((hostvars or {}).get(host) or {}).get("etcd_address")
+            except AnsibleError:  # a template of facts not gathered yet: the member's own run reports it
+                continue
             if address in (None, ""):
                 continue
             problem = ip_problem(address)
