@@ -271,6 +271,8 @@ def _check_ops(ops, problems):
                 where = "on the controller" if name.endswith("controller_dir") else "on the members"
                 problems.add(name, f"must be an absolute path {where}", value)
         elif kind == "ciphers":
+            if isinstance(value, str):  # -e etcd_cipher_suites=A,B
+                value = [suite.strip() for suite in value.split(",") if suite.strip()]
             if not isinstance(value, list) or not value:
                 problems.add(name, "must list the TLS 1.2 cipher suites", value)
             else:

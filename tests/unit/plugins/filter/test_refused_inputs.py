@@ -200,7 +200,12 @@ def test_etcd_accepts_the_string_forms_and_the_other_valid_forms():
     overrides = {
         "events": {"auto_compaction_mode": "revision", "auto_compaction_retention": "1000", "metrics": "extensive"}
     }
-    ops = {"etcd_pki_days": "365", "etcd_restart_allow_degraded": "true", "etcd_limit_nofile": "1048576"}
+    ops = {
+        "etcd_pki_days": "365",
+        "etcd_restart_allow_degraded": "true",
+        "etcd_limit_nofile": "1048576",
+        "etcd_cipher_suites": "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    }
     assert etcd_errors(settings, overrides, ops=ops) == []
     src = {"archive_src": "/srv/etcd.tar.gz", "archive_url": "", "archive_checksum": SHA256}
     assert etcd_errors(src) == []
