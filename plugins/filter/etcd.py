@@ -259,6 +259,16 @@ def _as_ratio(value):
         return None
 
 
+def _check_ciphers(name, value, problems):
+    suites = [s.strip() for s in value.split(",") if s.strip()] if isinstance(value, str) else value  # -e A,B
+    if not isinstance(suites, list) or not suites:
+        problems.add(name, "must list the TLS 1.2 cipher suites", value)
+        return
+    weak = [suite for suite in suites if suite not in CIS_CIPHER_SUITES]
+    if weak:
+        problems.add(name, f"must be among the CIS set {', '.join(CIS_CIPHER_SUITES)}", weak)
+
+
 def _check_ops(ops, problems):
     for name, value in (ops or {}).items():
         kind, minimum, maximum = OPS_RULES.get(name, ("other", None, None))
@@ -271,14 +281,7 @@ def _check_ops(ops, problems):
                 where = "on the controller" if name.endswith("controller_dir") else "on the members"
                 problems.add(name, f"must be an absolute path {where}", value)
         elif kind == "ciphers":
-            if isinstance(value, str):  # -e etcd_cipher_suites=A,B
-                value = [suite.strip() for suite in value.split(",") if suite.strip()]
-            if not isinstance(value, list) or not value:
-                problems.add(name, "must list the TLS 1.2 cipher suites", value)
-            else:
-                weak = [suite for suite in value if suite not in CIS_CIPHER_SUITES]
-                if weak:
-                    problems.add(name, f"must be among the CIS set {', '.join(CIS_CIPHER_SUITES)}", weak)
+            _check_ciphers(name, value, problems)
         elif kind == "ratio":
             ratio = _as_ratio(value)
             if ratio is None or not minimum <= ratio <= maximum:
