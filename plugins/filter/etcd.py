@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import re
 
-from ansible.errors import AnsibleFilterError
+from ansible.errors import AnsibleError, AnsibleFilterError
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils.addresses import ip_problem
+from ansible_collections.aiplatform.cluster.plugins.module_utils.checksums import checksum_problem
+from ansible_collections.aiplatform.cluster.plugins.module_utils.cis import CIS_CIPHER_SUITES
 from ansible_collections.aiplatform.cluster.plugins.module_utils.etcdctl import etcdctl_argv
 from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems, as_bool, as_int
-from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import join_url
+from ansible_collections.aiplatform.cluster.plugins.module_utils.systemd_calendar import calendar_problem
+from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import join_url, url_problem
 
 # Keys an entry of etcd_cluster_overrides may set besides the global settings (etcd_<key>).
 CLUSTER_ONLY_KEYS = ("data_dir", "cluster_token")
@@ -23,6 +27,9 @@ BOOL_KEYS = ("backup_enabled",)
 SUGGESTED_MAX_QUOTA = 8 * 1024**3
 MAX_ELECTION_TIMEOUT = 50000
 
+# etcd's --auto-compaction-retention: a Go duration (periodic), or a whole number (hours for periodic,
+# revisions for revision).
+_GO_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "B": 1, "K": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4}
 
@@ -137,18 +144,55 @@ def _check_install(settings, where, problems):
         if not re.match(r"^3\.[56]\.\d+$", str(settings.get("version", ""))):
             problems.add(where("version"), "must be an etcd 3.5.x or 3.6.x release for install method archive",
                          settings.get("version"))  # fmt: skip
-        if not settings.get("archive_src") and not (settings.get("archive_url") and settings.get("archive_checksum")):
-            problems.add(
-                where("archive_checksum"),
-                f"install method archive needs {where('archive_url')} and {where('archive_checksum')} (sha256:...), "
-                f"or {where('archive_src')} (a file on the controller)",
-            )
-        checksum = settings.get("archive_checksum")
-        if checksum and not str(checksum).startswith("sha256:"):
-            problems.add(where("archive_checksum"), "must start with 'sha256:'", checksum)
+        source = settings.get("archive_src")
+        if not source:
+            problem = url_problem(settings.get("archive_url"))
+            if problem:
+                problems.add(where("archive_url"), f"{problem} (or set {where('archive_src')})",
+                             settings.get("archive_url"))  # fmt: skip
+        elif not str(source).startswith("/"):
+            problems.add(where("archive_src"), "must be an absolute path on the controller", source)
+        # A copy from the controller is checked against the digest itself; a download may name a checksum file.
+        problem = checksum_problem(settings.get("archive_checksum"), allow_url=not source)
+        if problem:
+            verified = f"the copy of {where('archive_src')}" if source else f"the download of {where('archive_url')}"
+            problems.add(where("archive_checksum"), f"{problem}: {verified} is verified against it",
+                         settings.get("archive_checksum"))  # fmt: skip
     elif settings.get("install_method") == "package" and not settings.get("packages"):
         problems.add(where("packages"), "install method package needs the distribution's packages",
                      settings.get("packages"))  # fmt: skip
+
+
+def _check_choices(settings, where, choices, problems):
+    """Values of settings that the argument spec restricts to choices (``choices``: key -> list, read from the
+    spec), also when they come from etcd_cluster_overrides, which the spec does not see."""
+    for key, allowed in (choices or {}).items():
+        if key in settings and settings[key] not in allowed:
+            problems.add(
+                where(key), f"must be one of {', '.join(map(str, allowed))} (values etcd knows)", settings[key]
+            )
+
+
+def _check_compaction(settings, where, problems):
+    retention = str(settings.get("auto_compaction_retention", "")).strip()
+    mode = settings.get("auto_compaction_mode")
+    if mode == "revision" and not retention.isdigit():
+        problems.add(where("auto_compaction_retention"), "must be a whole number of revisions with mode revision",
+                     settings.get("auto_compaction_retention"))  # fmt: skip
+    elif mode == "periodic" and not (retention.isdigit() or _GO_DURATION.match(retention)):
+        problems.add(where("auto_compaction_retention"),
+                     "must be a duration such as 1h or 30m (or a whole number of hours) with mode periodic",
+                     settings.get("auto_compaction_retention"))  # fmt: skip
+
+
+def _check_backup(settings, where, problems):
+    problem = calendar_problem(settings.get("backup_on_calendar"))
+    if problem:
+        problems.add(where("backup_on_calendar"), f"{problem} (systemd.time(7) OnCalendar)",
+                     settings.get("backup_on_calendar"))  # fmt: skip
+    hook = settings.get("backup_hook")
+    if hook and "\n" in str(hook):
+        problems.add(where("backup_hook"), "must be one command line", hook)
 
 
 def _check_data_dirs(clusters, settings_by_name, groups, overrides, problems):
@@ -188,6 +232,10 @@ def _check_overrides(clusters, global_settings, overrides, problems):
 # Rules of the operations variables: name -> (kind, minimum, maximum).
 OPS_RULES = {
     "etcd_pki_controller_dir": ("abspath", None, None),
+    "etcd_pki_days": ("int", 1, None),
+    "etcd_limit_nofile": ("int", 1024, None),
+    "etcd_backup_root": ("abspath", None, None),
+    "etcd_restart_allow_degraded": ("bool", None, None),
     "etcd_ops_timeout": ("int", 1, None),
     "etcd_restart_health_retries": ("int", 1, None),
     "etcd_restart_health_delay": ("int", 0, None),
@@ -198,6 +246,7 @@ OPS_RULES = {
     "etcd_health_max_quota_ratio": ("ratio", 0, 1),
     "etcd_health_max_revision_drift": ("int", 0, None),
     "etcd_health_max_raft_drift": ("int", 0, None),
+    "etcd_cipher_suites": ("ciphers", None, None),
 }
 
 
@@ -210,6 +259,16 @@ def _as_ratio(value):
         return None
 
 
+def _check_ciphers(name, value, problems):
+    suites = [s.strip() for s in value.split(",") if s.strip()] if isinstance(value, str) else value  # -e A,B
+    if not isinstance(suites, list) or not suites:
+        problems.add(name, "must list the TLS 1.2 cipher suites", value)
+        return
+    weak = [suite for suite in suites if suite not in CIS_CIPHER_SUITES]
+    if weak:
+        problems.add(name, f"must be among the CIS set {', '.join(CIS_CIPHER_SUITES)}", weak)
+
+
 def _check_ops(ops, problems):
     for name, value in (ops or {}).items():
         kind, minimum, maximum = OPS_RULES.get(name, ("other", None, None))
@@ -219,11 +278,34 @@ def _check_ops(ops, problems):
             problems.boolean(name, value)
         elif kind == "abspath":
             if not isinstance(value, str) or not value.startswith("/"):
-                problems.add(name, "must be an absolute path on the controller", value)
+                where = "on the controller" if name.endswith("controller_dir") else "on the members"
+                problems.add(name, f"must be an absolute path {where}", value)
+        elif kind == "ciphers":
+            _check_ciphers(name, value, problems)
         elif kind == "ratio":
             ratio = _as_ratio(value)
             if ratio is None or not minimum <= ratio <= maximum:
                 problems.add(name, f"must be a number from {minimum} to {maximum}", value)
+
+
+def _check_addresses(by_name, groups, hostvars, problems):
+    """An etcd_address set for a member (inventory, group_vars, -e) goes into its certificate's IP SANs and
+    every URL: it must be an IP address (without it, the facts' default IPv4 address is)."""
+    seen = set()
+    for entry in by_name.values():
+        for host in groups.get(entry.get("group")) or []:
+            if host in seen:
+                continue
+            seen.add(host)
+            try:
+                address = ((hostvars or {}).get(host) or {}).get("etcd_address")
+            except AnsibleError:  # a template of facts not gathered yet: the member's own run reports it
+                continue
+            if address in (None, ""):
+                continue
+            problem = ip_problem(address)
+            if problem:
+                problems.add(f"etcd_address of {host}", problem, address)
 
 
 def _check_restore(restore, by_name, groups, problems):
@@ -240,7 +322,17 @@ def _check_restore(restore, by_name, groups, problems):
 
 
 def etcd_problems(
-    clusters, cluster, global_settings, overrides, groups, *, data_root="/var/lib/etcd", ops=None, restore=None
+    clusters,
+    cluster,
+    global_settings,
+    overrides,
+    groups,
+    *,
+    data_root="/var/lib/etcd",
+    ops=None,
+    restore=None,
+    choices=None,
+    hostvars=None,
 ):
     """Every rule of the etcd role's inputs, checked before any host changes (types and choices are the
     argument specs'; the contract's own rules are topology_problems').
@@ -249,6 +341,8 @@ def etcd_problems(
     ``global_settings`` the etcd_<key> settings without the prefix, ``overrides`` etcd_cluster_overrides,
     ``groups`` Ansible's ``groups``, ``ops`` the operations variables by full name, ``restore`` the restore
     request (etcd_restore_cluster, etcd_restore_snapshot, etcd_restore_snapshot_host), checked when given;
+    ``choices`` the argument spec's choices by key (without the prefix: applied to overrides too), ``hostvars``
+    Ansible's hostvars (each member's etcd_address);
     ``cluster`` none checks no particular cluster (the restore request names its own). Returns
     ``{"errors": [...], "warnings": [...]}``, one message per problem, each naming the variable.
     """
@@ -286,6 +380,10 @@ def etcd_problems(
         _check_timing(settings, where, problems)
         _check_quota(settings, where, problems, warnings)
         _check_install(settings, where, problems)
+        _check_choices(settings, where, choices, problems)
+        _check_compaction(settings, where, problems)
+        _check_backup(settings, where, problems)
+    _check_addresses(by_name, groups, hostvars, problems)
     _check_data_dirs(list(by_name.values()), settings_by_name, groups, overrides, problems)
     _check_ops(ops, problems)
     # A global variable at fault shows once, not once per cluster.

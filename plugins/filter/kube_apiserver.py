@@ -6,15 +6,17 @@ objects, input checks (pure functions)."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import numbers
 import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.addresses import host_address
+from ansible_collections.aiplatform.cluster.plugins.module_utils.addresses import host_address, ip_problem
 from ansible_collections.aiplatform.cluster.plugins.module_utils.apf import apf_problems
+from ansible_collections.aiplatform.cluster.plugins.module_utils.cis import CIS_CIPHER_SUITES
 from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import as_bool, as_int, is_int
-from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import join_url
+from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import join_url, url_problem
 
 # Sizing by the number of nodes the cluster is planned for. Inflight limits: upstream defaults (400/200)
 # for small clusters; the sum is the concurrency APF shares out, so it grows with the clients.
@@ -26,25 +28,15 @@ TIERS = {
 }
 MAX_GOAWAY_CHANCE = 0.02
 RATE_LIMIT_TYPES = ("Server", "Namespace", "User", "SourceAndObject")
-# CIS 1.2: the ECDHE AEAD suites (TLS 1.3 suites are not configurable in Go and always on).
-CIS_CIPHER_SUITES = (
-    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
-    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
-    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-)
 # CIS audit log rotation minimums.
 AUDIT_MINIMUMS = {"audit_log_maxage": 30, "audit_log_maxbackup": 10, "audit_log_maxsize": 100}
-# Flags the role sets for hardening or wiring: kube_apiserver_extra_args may not override them.
+# Flags the role sets for hardening or wiring: kube_apiserver_extra_args may not override them (nor blank them).
 CONTROLLED_FLAGS = (
     "anonymous-auth",
     "authorization-mode",
     "enable-admission-plugins",
     "disable-admission-plugins",
+    "admission-control",
     "admission-control-config-file",
     "profiling",
     "audit-policy-file",
@@ -55,8 +47,26 @@ CONTROLLED_FLAGS = (
     "encryption-provider-config",
     "tls-cipher-suites",
     "tls-min-version",
+    "tls-cert-file",
+    "tls-private-key-file",
+    "client-ca-file",
+    "kubelet-certificate-authority",
+    "kubelet-client-certificate",
+    "kubelet-client-key",
+    "requestheader-client-ca-file",
+    "requestheader-allowed-names",
+    "proxy-client-cert-file",
+    "proxy-client-key-file",
     "service-account-lookup",
+    "service-account-key-file",
+    "service-account-signing-key-file",
+    "service-account-issuer",
+    "service-account-extend-token-expiration",
+    "service-cluster-ip-range",
     "token-auth-file",
+    "advertise-address",
+    "bind-address",
+    "secure-port",
     "etcd-servers",
     "etcd-servers-overrides",
     "etcd-cafile",
@@ -65,7 +75,15 @@ CONTROLLED_FLAGS = (
     "max-requests-inflight",
     "max-mutating-requests-inflight",
     "goaway-chance",
+    "event-ttl",
+    "request-timeout",
 )
+# Flags that open the API whatever the role sets (removed or insecure ones): never accepted in extra args.
+REFUSED_FLAGS = ("insecure-port", "insecure-bind-address", "basic-auth-file", "kubelet-https", "enable-swagger-ui")
+# CIS 1.2.10: an admission plugin that admits everything.
+REFUSED_ADMISSION_PLUGINS = ("AlwaysAdmit",)
+_PLUGIN_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+_FLAG_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # Flags that kubeadm takes from etcd.external or InitConfiguration/JoinConfiguration, not from extraArgs.
 KUBEADM_OWN_FLAGS = ("etcd-servers", "etcd-cafile", "etcd-certfile", "etcd-keyfile", "advertise-address", "secure-port")
 _DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$")
@@ -215,11 +233,8 @@ def _check_hardening(settings, errors):
             errors.append(
                 f"kube_apiserver_tls_cipher_suites: {outside} are not in the CIS 1.2 set {list(CIS_CIPHER_SUITES)}"
             )
-    controlled = sorted(set(settings.get("extra_args") or {}) & set(CONTROLLED_FLAGS))
-    if controlled:
-        errors.append(
-            f"kube_apiserver_extra_args must not set {controlled}: the role sets them (use its variables instead)"
-        )
+    _check_extra_args(settings.get("extra_args"), errors)
+    _check_admission_plugins(settings.get("admission_plugins"), errors)
     for index, limit in enumerate(settings.get("event_rate_limits") or []):
         if not isinstance(limit, dict) or limit.get("type") not in RATE_LIMIT_TYPES:
             errors.append(f"kube_apiserver_event_rate_limits[{index}].type must be one of {RATE_LIMIT_TYPES}")
@@ -227,9 +242,94 @@ def _check_hardening(settings, errors):
             errors.append(f"kube_apiserver_event_rate_limits[{index}] needs positive integers qps and burst")
 
 
+def _check_extra_args(extra, errors):
+    """kube_apiserver_extra_args adds flags; it cannot blank, weaken or override what the role controls."""
+    if extra in (None, ""):
+        return
+    if not isinstance(extra, dict):
+        errors.append(
+            f"kube_apiserver_extra_args must be a dict of flag name (without dashes) -> value (got {extra!r})"
+        )
+        return
+    controlled = sorted(set(extra) & set(CONTROLLED_FLAGS))
+    if controlled:
+        errors.append(
+            f"kube_apiserver_extra_args must not set {controlled}: the role sets them (use its variables instead)"
+        )
+    refused = sorted(set(extra) & set(REFUSED_FLAGS))
+    if refused:
+        errors.append(
+            f"kube_apiserver_extra_args must not set {refused}: they open the API (removed or insecure flags)"
+        )
+    for name, value in extra.items():
+        if not _FLAG_NAME.match(str(name)):
+            errors.append(
+                f"kube_apiserver_extra_args: {name!r} is not a flag name (lower case, without leading dashes or '=')"
+            )
+        elif name not in CONTROLLED_FLAGS and (value is None or str(value).strip() == ""):
+            errors.append(f"kube_apiserver_extra_args.{name} must not be empty (leave the flag out instead)")
+
+
+def _check_admission_plugins(plugins, errors):
+    if not isinstance(plugins, list):
+        errors.append(f"kube_apiserver_admission_plugins must be a list of plugin names (got {plugins!r})")
+        return
+    for plugin in plugins:
+        if not _PLUGIN_NAME.match(str(plugin)):
+            errors.append(f"kube_apiserver_admission_plugins: {plugin!r} is not one plugin name (no commas or spaces)")
+        elif plugin in REFUSED_ADMISSION_PLUGINS:
+            errors.append(
+                f"kube_apiserver_admission_plugins must not enable {plugin}: it admits every request (CIS 1.2.10)"
+            )
+
+
+def _check_addresses(settings, errors):
+    """Addresses and URLs the flags and certificates carry: each the kind of value kube-apiserver parses."""
+    for key in ("advertise_address", "bind_address"):
+        value = settings.get(key)
+        problem = ip_problem(value) if key == "advertise_address" else _any_ip_problem(value)
+        if problem:
+            errors.append(f"kube_apiserver_{key}: {problem} (got {value!r})")
+    try:
+        ipaddress.ip_network(str(settings.get("service_cidr")), strict=True)
+    except ValueError:
+        errors.append(
+            f"kube_apiserver_service_cidr must be a network such as 10.96.0.0/12 (got {settings.get('service_cidr')!r})"
+        )
+    port = settings.get("secure_port")
+    if not is_int(port) or not 1 <= port <= 65535:
+        errors.append(f"kube_apiserver_secure_port must be a port number from 1 to 65535 (got {port!r})")
+    problem = url_problem(settings.get("service_account_issuer"), schemes=("https",))
+    if problem:
+        errors.append(
+            f"kube_apiserver_service_account_issuer: {problem} (got {settings.get('service_account_issuer')!r})"
+        )
+    endpoint = str(settings.get("control_plane_endpoint") or "")
+    if endpoint and ("://" in endpoint or not re.match(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$", endpoint)):
+        errors.append(
+            f"kube_apiserver_control_plane_endpoint must be host or host:port, without a scheme (got {endpoint!r})"
+        )
+    for key in ("audit_log_path", "pki_dir", "config_dir"):
+        if not str(settings.get(key) or "").startswith("/"):
+            errors.append(f"kube_apiserver_{key} must be an absolute path (got {settings.get(key)!r})")
+
+
+def _any_ip_problem(value):
+    """An IP address, the unspecified ones (listen everywhere) included."""
+    try:
+        ipaddress.ip_address(str(value))
+    except ValueError:
+        return "must be an IP address (0.0.0.0 or :: listens everywhere)"
+    return None
+
+
 # Settings typed once (values from -e arrive as strings); values that do not convert stay for the checks.
 _INT_KEYS = ("secure_port", "audit_log_maxage", "audit_log_maxbackup", "audit_log_maxsize", "max_requests_inflight",
              "max_mutating_requests_inflight", "replicas")  # fmt: skip
+
+
+# Lists that -e gives as one comma-separated string.
+_LIST_KEYS = ("admission_plugins", "tls_cipher_suites", "cert_sans")
 
 
 def _typed(settings):
@@ -237,6 +337,9 @@ def _typed(settings):
     for key in _INT_KEYS:
         if typed.get(key) is not None and as_int(typed[key]) is not None:
             typed[key] = as_int(typed[key])
+    for key in _LIST_KEYS:
+        if isinstance(typed.get(key), str):
+            typed[key] = [item.strip() for item in typed[key].split(",") if item.strip()]
     goaway = typed.get("goaway_chance")
     if isinstance(goaway, str):
         with contextlib.suppress(ValueError):
@@ -258,6 +361,7 @@ def kube_apiserver_problems(settings):
     _check_inflight(settings, errors)
     _check_limits(settings, errors)
     _check_hardening(settings, errors)
+    _check_addresses(settings, errors)
     if "apf_priority_levels" in settings or "apf_flow_schemas" in settings:
         errors.extend(apf_problems(settings.get("apf_priority_levels", []), settings.get("apf_flow_schemas", [])))
     return {"errors": errors, "warnings": warnings}
@@ -305,6 +409,8 @@ def kube_apiserver_flags(settings):
         "service-account-key-file": f"{pki}/sa.pub",
         "service-account-signing-key-file": f"{pki}/sa.key",
         "service-account-issuer": settings["service_account_issuer"],
+        # CIS 1.2.30 (cis-1.11 and later): tokens expire when they say, not a year later.
+        "service-account-extend-token-expiration": "false",
         "service-cluster-ip-range": settings["service_cidr"],
         "etcd-servers": ",".join(settings["etcd"]["servers"]),
         "etcd-cafile": settings["etcd_ca_file"],

@@ -8,6 +8,8 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils.addresses import ip_problem
+from ansible_collections.aiplatform.cluster.plugins.module_utils.cis import CIS_CIPHER_SUITES, CIS_TLS_MIN_VERSIONS
 from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems
 
 # (upper bound, fraction) progressions: each fraction applies to the part of the size below its bound.
@@ -22,6 +24,13 @@ FORMULAS = ("gke", "eks", "aks")
 
 _QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
 _BYTES = {None: 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+# Resources a reservation (systemReserved, kubeReserved) may name, and the form of each amount.
+_CPU = re.compile(r"^\d+(\.\d+)?m?$")
+_MEMORY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
+RESERVABLE = {"cpu": _CPU, "memory": _MEMORY, "ephemeral-storage": _MEMORY, "pid": re.compile(r"^\d+$")}
+_GO_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
+# KubeletConfiguration fields kubelet_config_extra may not set: they have their own variable.
+OWN_VARIABLE = {"podPidsLimit": "kubelet_pod_pids_limit"}
 EVICTION_SIGNALS = (
     "memory.available",
     "nodefs.available",
@@ -150,8 +159,106 @@ def _typed(value, kind):
         return None
 
 
-def kubelet_problems(settings):
-    """One message per problem in the kubelet role's input (its variables, typed), each naming the variable."""
+def _reservation_problems(problems, name, reserved):
+    if not isinstance(reserved, dict):
+        problems.add(name, "must be a mapping of resource to amount, e.g. {cpu: 500m, memory: 2Gi}", reserved)
+        return
+    for resource, amount in reserved.items():
+        form = RESERVABLE.get(resource)
+        if form is None:
+            problems.add(f"{name}.{resource}", f"is not a resource the kubelet reserves ({', '.join(RESERVABLE)})")
+        elif isinstance(amount, bool) or not form.match(str(amount).strip()):
+            problems.add(f"{name}.{resource}", "must be a non-negative amount such as 500m, 2Gi or 1000", amount)
+
+
+def _duration_seconds(text):
+    """Seconds of a Go duration (``4h0m0s``), or None when it is not one."""
+    text = str(text).strip()
+    if not _GO_DURATION.match(text):
+        return None
+    scale = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+    return sum(float(n) * scale[u] for n, _, u in re.findall(r"(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)", text))
+
+
+def _config_extra_problems(problems, extra, pinned):
+    """kubelet_config_extra adds fields; it cannot weaken the CIS 4.2.x settings (pinned: the role's own)."""
+    name = "kubelet_config_extra"
+    if not isinstance(extra, dict):
+        problems.add(name, "must be a mapping of KubeletConfiguration fields (camelCase)", extra)
+        return
+    for key in sorted(set(extra) & set(pinned or {})):
+        problems.add(f"{name}.{key}", "is pinned by the role (CIS 4.2.x); remove it", extra[key])
+    for key, variable in OWN_VARIABLE.items():
+        if key in extra:
+            problems.add(
+                f"{name}.{key}", f"is set by {variable} (1 or more, CIS 4.2.13); use that variable", extra[key]
+            )
+    if "streamingConnectionIdleTimeout" in extra:
+        seconds = _duration_seconds(extra["streamingConnectionIdleTimeout"])
+        if not seconds:
+            problems.add(f"{name}.streamingConnectionIdleTimeout",
+                         "must be a non-zero duration such as 4h0m0s (CIS 4.2.5)",
+                         extra["streamingConnectionIdleTimeout"])  # fmt: skip
+    _tls_problems(problems, name, extra)
+    gates = extra.get("featureGates", {})
+    if not isinstance(gates, dict):
+        problems.add(f"{name}.featureGates", "must be a mapping of gate name to true or false", gates)
+    elif "RotateKubeletServerCertificate" in gates and gates["RotateKubeletServerCertificate"] is not True:
+        problems.add(f"{name}.featureGates.RotateKubeletServerCertificate", "must not be turned off (CIS 4.2.11)",
+                     gates["RotateKubeletServerCertificate"])  # fmt: skip
+
+
+def _tls_problems(problems, name, extra):
+    if "tlsMinVersion" in extra and extra["tlsMinVersion"] not in CIS_TLS_MIN_VERSIONS:
+        problems.add(
+            f"{name}.tlsMinVersion", f"must be one of {', '.join(CIS_TLS_MIN_VERSIONS)}", extra["tlsMinVersion"]
+        )
+    if "tlsCipherSuites" in extra:
+        suites = extra["tlsCipherSuites"]
+        weak = [s for s in suites if s not in CIS_CIPHER_SUITES] if isinstance(suites, list) and suites else [suites]
+        if weak:
+            problems.add(
+                f"{name}.tlsCipherSuites",
+                f"must list only the CIS suites ({', '.join(CIS_CIPHER_SUITES)}; 4.2.12)",
+                weak,
+            )
+    for key in ("tlsCertFile", "tlsPrivateKeyFile"):
+        if key in extra and not str(extra[key] or "").startswith("/"):
+            problems.add(f"{name}.{key}", "must be an absolute path (leave it out for serverTLSBootstrap)", extra[key])
+
+
+def _wiring_problems(problems, settings):
+    get = settings.get
+    dns = get("kubelet_cluster_dns")
+    for index, address in enumerate(dns if isinstance(dns, list) else [dns]):
+        problem = ip_problem(address)
+        if problem:
+            problems.add(f"kubelet_cluster_dns[{index}]", problem, address)
+    if "kubelet_client_ca_file" in settings and not str(get("kubelet_client_ca_file") or "").startswith("/"):
+        problems.add("kubelet_client_ca_file", "must be an absolute path", get("kubelet_client_ca_file"))
+    endpoint = get("kubelet_container_runtime_endpoint")
+    if endpoint is not None and not re.match(r"^unix:///\S+$", str(endpoint)):
+        problems.add("kubelet_container_runtime_endpoint", "must be unix:///<path of the CRI socket>", endpoint)
+
+
+def _inputs_problems(problems, settings, pinned):
+    """The reservations, the extra configuration and the wiring (checked when the settings hold them)."""
+    get = settings.get
+    for name in ("kubelet_system_reserved_override", "kubelet_kube_reserved_override"):
+        if name in settings:
+            _reservation_problems(problems, name, get(name))
+    if "kubelet_config_extra" in settings:
+        _config_extra_problems(problems, get("kubelet_config_extra"), pinned)
+    if "kubelet_cluster_dns" in settings:
+        _wiring_problems(problems, settings)
+
+
+def kubelet_problems(settings, pinned=None):
+    """One message per problem in the kubelet role's input (its variables, typed), each naming the variable.
+
+    ``pinned`` is the KubeletConfiguration the role applies last (the CIS 4.2.x settings): kubelet_config_extra
+    may not set its fields.
+    """
     problems = Problems()
     get = settings.get
     if get("kubelet_reservation_formula") not in FORMULAS:
@@ -185,6 +292,7 @@ def kubelet_problems(settings):
         value = _typed(get(name), int)
         if value is None or value < 1:
             problems.add(name, "must be 1 or more", get(name))
+    _inputs_problems(problems, settings, pinned)
     return problems.messages
 
 

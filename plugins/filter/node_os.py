@@ -17,6 +17,7 @@ _HOST_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _SIZE = re.compile(r"^[0-9]+[KMGT]?$")
 _MODULE = re.compile(r"^[a-z0-9_-]+$")
 _INT_VECTOR = re.compile(r"^[0-9]+( [0-9]+)*$")
+_CHRONY_OPTIONS = re.compile(r"^[A-Za-z0-9 ._-]*$")
 
 # One variable per large-fleet setting: name of the variable -> the sysctl it sets.
 LARGE_FLEET = {
@@ -85,8 +86,11 @@ def node_os_problems(settings, fixed):
 
 def _fleet_problems(settings, found):
     for var in LARGE_FLEET:
-        if _non_negative_int(settings.get(var)) is None:
+        number = _non_negative_int(settings.get(var))
+        if number is None:
             found.add(var, "must be a non-negative whole number", settings.get(var))
+        elif number == 0 and not var.startswith("node_os_neigh_gc_thresh"):
+            found.add(var, "must be 1 or more (0 leaves the host without it)", settings.get(var))
     gc = [_non_negative_int(settings.get(f"node_os_neigh_gc_thresh{i}")) for i in (1, 2, 3)]
     if None not in gc and not gc[0] <= gc[1] <= gc[2]:
         found.add(
@@ -141,12 +145,36 @@ def _chrony_problems(settings, found):
         )
     if not _non_negative_int(settings.get("node_os_chrony_wait_s")):
         found.add("node_os_chrony_wait_s", "must be a positive whole number", settings.get("node_os_chrony_wait_s"))
-    threshold = settings.get("node_os_chrony_makestep_threshold")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
-        found.add("node_os_chrony_makestep_threshold", "must be a positive number of seconds", threshold)
-    limit = settings.get("node_os_chrony_makestep_limit")
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < -1:
-        found.add("node_os_chrony_makestep_limit", "must be -1 (always) or a count of updates", limit)
+    threshold = _as_float(settings.get("node_os_chrony_makestep_threshold"))
+    if threshold is None or threshold <= 0:
+        found.add(
+            "node_os_chrony_makestep_threshold",
+            "must be a positive number of seconds",
+            settings.get("node_os_chrony_makestep_threshold"),
+        )
+    limit = as_int(settings.get("node_os_chrony_makestep_limit"))
+    if limit is None or limit < -1:
+        found.add(
+            "node_os_chrony_makestep_limit",
+            "must be -1 (always) or a count of updates",
+            settings.get("node_os_chrony_makestep_limit"),
+        )
+    options = settings.get("node_os_chrony_server_options")
+    if options is not None and not (isinstance(options, str) and _CHRONY_OPTIONS.match(options)):
+        found.add(
+            "node_os_chrony_server_options",
+            "must be chrony server options on one line, such as 'iburst' or 'iburst maxpoll 8'",
+            options,
+        )
+
+
+def _as_float(value):
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _other_problems(settings, found):
@@ -156,6 +184,10 @@ def _other_problems(settings, found):
     modules = settings.get("node_os_kernel_modules")
     if not isinstance(modules, list) or not all(isinstance(m, str) and _MODULE.match(m) for m in modules):
         found.add("node_os_kernel_modules", "must be a list of module names such as br_netfilter", modules)
+    sysctl_file = settings.get("node_os_sysctl_file")
+    if sysctl_file is not None and not re.match(r"^/etc/sysctl\.d/[A-Za-z0-9._-]+\.conf$", str(sysctl_file)):
+        found.add("node_os_sysctl_file", "must be a /etc/sysctl.d/<name>.conf file (systemd-sysctl reads only those)",
+                  sysctl_file)  # fmt: skip
     for var in ("node_os_journald_system_max_use", "node_os_journald_system_max_file_size"):
         if not isinstance(settings.get(var), str) or not _SIZE.match(settings[var]):
             found.add(var, "must be a size such as 4G or 512M", settings.get(var))

@@ -29,3 +29,17 @@ def join_url(scheme, host, port, path=""):
     if path and not str(path).startswith("/"):
         path = "/" + str(path)
     return f"{scheme}://{host_port(host, port)}{path}"
+
+
+def url_problem(value, schemes=("https", "http")):
+    """Why ``value`` is not an absolute URL with one of ``schemes`` and a host, or None."""
+    text = str(value or "").strip() if not isinstance(value, bool) else ""
+    scheme, sep, rest = text.partition("://")
+    if not sep or not scheme:
+        return f"must be an absolute URL with a scheme ({' or '.join(s + '://' for s in schemes)})"
+    if scheme.lower() not in schemes:
+        return f"must use {' or '.join(s + '://' for s in schemes)}, not {scheme}://"
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    if not host or any(c.isspace() for c in text):
+        return "must name a host after the scheme and contain no spaces"
+    return None

@@ -185,6 +185,7 @@ revision:
   type: int
 """
 
+import os  # noqa: E402 - modules document themselves first
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402 - modules document themselves first
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402 - modules document themselves first
@@ -235,6 +236,10 @@ def main():
     if not endpoints:
         module.fail_json(msg="endpoints: give at least one client URL")
     etcdctl = module.get_bin_path(params["etcdctl"], required=False) or params["etcdctl"]
+    # run_command fails the module itself when the program is missing: in the worker threads of _run_all
+    # that printed one result per thread (a result Ansible cannot read). Say it once, here.
+    if not (os.path.isfile(etcdctl) and os.access(etcdctl, os.X_OK)):
+        module.fail_json(msg=f"cannot run {etcdctl}: not an executable file")
     tls = {name: params[name] for name in ("cacert", "cert", "key")}
 
     def argv(endpoint_list, *command):

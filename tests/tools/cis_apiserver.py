@@ -1,6 +1,7 @@
 """CIS Kubernetes Benchmark section 1.2 (API server) as checks on kube-apiserver flags.
 
-Ids and wording follow kube-bench's cis-1.9 configuration (checks as in the design REFERENCE.md).
+Ids and wording follow kube-bench's cis-1.9 configuration (checks as in the design REFERENCE.md); 1.2.30
+follows cis-1.11 and later.
 AUTOMATED holds the automated items; EXTRA the manual ones this collection also satisfies. Flags are a
 dict: name without dashes -> string value, as the static pod's command or kubeadm's extraArgs give them.
 """
@@ -64,6 +65,9 @@ AUTOMATED = {
     ),
     "1.2.25 --client-ca-file is set": lambda f: bool(f.get("client-ca-file")),
     "1.2.26 --etcd-cafile is set": lambda f: bool(f.get("etcd-cafile")),
+    "1.2.30 --service-account-extend-token-expiration is false": lambda f: (
+        f.get("service-account-extend-token-expiration") == "false"
+    ),
 }
 
 EXTRA = {

@@ -136,6 +136,28 @@ def test_health_fails_when_a_member_is_down(ops1):
     assert etcdctl(ops1, "events", "endpoint", "health").rc == 0
 
 
+def test_rolling_restart_refuses_to_start_with_a_member_down(ops1):
+    """With one member down, one restart more would lose the quorum: the restart must not begin (issue 13)."""
+    ops3 = node(HOSTS[2])
+    pids = [node(h).check_output("systemctl show -p MainPID --value etcd-events") for h in HOSTS[:2]]
+    assert ops3.run("systemctl stop etcd-events.service").rc == 0
+    try:
+        result = playbook("etcd_rolling_restart.yml", "-e", '{"etcd_restart_clusters": ["events"]}')
+        output = flat(result.stdout + result.stderr)
+        assert result.returncode != 0, output[-3000:]
+        assert "etcd cluster events is not fully up before its rolling restart" in output, output[-3000:]
+        assert "https://10.213.82.13:2382" in output and "etcd_restart_allow_degraded" in output
+        # No member was restarted.
+        assert [node(h).check_output("systemctl show -p MainPID --value etcd-events") for h in HOSTS[:2]] == pids
+    finally:
+        ops3.run("systemctl start etcd-events.service")
+    for _attempt in range(30):
+        if etcdctl(ops1, "events", "endpoint", "health").rc == 0:
+            break
+        time.sleep(1)
+    assert etcdctl(ops1, "events", "endpoint", "health").rc == 0
+
+
 def main_pids():
     return [node(h).check_output("systemctl show -p MainPID --value etcd-main") for h in HOSTS]
 

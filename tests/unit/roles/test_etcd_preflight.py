@@ -94,7 +94,8 @@ BAD_INPUT = {
     ),
     "archive without a checksum": (
         {"etcd_archive_checksum": ""},
-        "install method archive needs etcd_archive_url and etcd_archive_checksum",
+        "etcd_archive_checksum: is required (sha256:<64 hex digits> or sha512:<128 hex digits> or sha256:<URL of a "
+        "checksum file>): the download of etcd_archive_url is verified against it",
     ),
     "package method without packages": (
         {"etcd_install_method": "package", "etcd_packages": []},

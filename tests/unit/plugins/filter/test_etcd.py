@@ -234,19 +234,25 @@ def test_restore_request():
     ]
 
 
-def test_archive_without_url_checksum_or_src():
+def test_archive_without_a_checksum_is_refused_with_a_url_or_a_source():
     errors = problems(settings={"archive_checksum": ""})["errors"]
-    assert errors[0].startswith("etcd_archive_checksum: install method archive needs etcd_archive_url and")
-    assert problems(settings={"archive_checksum": "", "archive_url": "", "archive_src": "/srv/etcd.tgz"}) == {
-        "errors": [],
-        "warnings": [],
-    }
+    assert errors == [
+        "etcd_archive_checksum: is required (sha256:<64 hex digits> or sha512:<128 hex digits> or sha256:<URL of a "
+        "checksum file>): the download of etcd_archive_url is verified against it (got '')"
+    ]
+    errors = problems(settings={"archive_checksum": "", "archive_url": "", "archive_src": "/srv/etcd.tgz"})["errors"]
+    assert errors == [
+        "etcd_archive_checksum: is required (sha256:<64 hex digits> or sha512:<128 hex digits>): the copy of "
+        "etcd_archive_src is verified against it (got '')"
+    ]
+    good = {"archive_checksum": "sha512:" + "b" * 128, "archive_url": "", "archive_src": "/srv/etcd.tgz"}
+    assert problems(settings=good) == {"errors": [], "warnings": []}
 
 
 def test_archive_version_and_checksum_format():
     errors = problems(settings={"version": "3.4.23", "archive_checksum": "md5:abc"})["errors"]
     assert errors[0].startswith("etcd_version: must be an etcd 3.5.x or 3.6.x release")
-    assert errors[1] == "etcd_archive_checksum: must start with 'sha256:' (got 'md5:abc')"
+    assert errors[1].startswith("etcd_archive_checksum: must name its algorithm (sha256:<64 hex digits> or")
 
 
 def test_package_method_needs_packages():

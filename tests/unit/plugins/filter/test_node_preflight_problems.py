@@ -90,7 +90,7 @@ def test_containerd_defaults_pass():
         ({"containerd_dragonfly_enabled": True}, "containerd_dragonfly_schedulers: must list a scheduler"),
         (
             {"containerd_install_method": "archive", "containerd_runc_checksum": "abc"},
-            "containerd_runc_checksum: must be sha256:",
+            "containerd_runc_checksum: must name its algorithm (sha256:<64 hex digits>",
         ),
         (
             {"containerd_registry_mirrors": [{"registry": "docker.io/x"}]},
@@ -107,7 +107,7 @@ def test_containerd_defaults_pass():
         (
             {
                 "containerd_registry_mirrors": [
-                    {"registry": "r", "mirrors": [{"host": "http://m", "capabilities": ["fetch"]}]}
+                    {"registry": "r", "mirrors": [{"host": "https://m", "capabilities": ["fetch"]}]}
                 ]
             },
             "containerd_registry_mirrors[0].mirrors[0].capabilities: must be among pull, resolve, push",
