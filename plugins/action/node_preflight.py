@@ -111,4 +111,3 @@ class ActionModule(ActionBase):
         result.update({key: answer[key] for key in PASSED_ON if key in answer})
         result.update(verdict(report, report_file, fail_on_failure, options["verdict_group_prefix"]))
         return result
-

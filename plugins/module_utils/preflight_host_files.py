@@ -70,10 +70,7 @@ def put_file(path, text, mode=FILE_MODE, check_mode=False):
 
 def marker_text(fresh_host_checks):
     """What the admission mark says (a person finds it on the host)."""
-    return (
-        "passed aiplatform.cluster node_preflight; delete this file to run "
-        f"{', '.join(fresh_host_checks)} again\n"
-    )
+    return f"passed aiplatform.cluster node_preflight; delete this file to run {', '.join(fresh_host_checks)} again\n"
 
 
 def install_files(folder, files, check_mode=False):

@@ -163,7 +163,8 @@ attributes:
     support: full
     platforms: posix
   action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    description:
+      - Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
 """
 
