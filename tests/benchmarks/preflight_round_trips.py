@@ -4,12 +4,14 @@ In one run, on one inventory of N local-connection hosts (each with its own fixt
 tests/tools/preflight_fixture_root.py, in the contract's node and gpu groups; forks 20):
 
 (a) the floor: one trivial module call per host (ansible.builtin.ping), nothing else;
+(a2) the node_preflight module alone, one call per host with the same checks and settings, no role, no
+    reports: the floor for this work (the checks' own cost on top of (a));
 (b) playbooks/preflight.yml with every report (<host>.json, summary.json, summary.md, junit.xml), the
     admission mark and the textfile metrics, as the role runs by default;
 (c) tests/benchmarks/preflight_per_task.yml: the same checks written one Ansible task per check.
 
 It prints the wall-clock seconds of each ansible-playbook run, the load average when each started, and the
-ratios b/a and c/b. (b) must pass on every host and leave a report per host: a run that does not is refused,
+ratios b/a, b/a2 and c/b. (b) must pass on every host and leave a report per host: a run that does not is refused,
 not timed. --per-task-hosts M runs (c) on the first M hosts only (the per-task form takes many minutes at
 200 hosts) and prints its figure scaled to N hosts, marked as scaled: the forks are saturated, so the cost
 grows with the number of hosts.
@@ -48,6 +50,18 @@ FLOOR_PLAY = """- name: The floor, one trivial module call per host
   tasks:
     - name: Touch the host once
       ansible.builtin.ping:
+"""
+MODULE_PLAY = """- name: The node_preflight module alone, one call per host
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Run the checks, nothing else
+      aiplatform.cluster.node_preflight:
+        profiles: "{{ node_preflight_profiles }}"
+        exclude: "{{ node_preflight_exclude }}"
+        settings: "{{ node_preflight_settings }}"
+        root: "{{ node_preflight_root }}"
+        search_path: "{{ node_preflight_search_path }}"
 """
 
 
@@ -122,13 +136,16 @@ def main():
         workdir = Path(scratch)
         roots = build_roots(workdir, options.hosts)
         path = inventory(workdir, roots, options.hosts)
-        floor_play = workdir / "floor.yml"
+        floor_play, module_play = workdir / "floor.yml", workdir / "module.yml"
         floor_play.write_text(FLOOR_PLAY)
+        module_play.write_text(MODULE_PLAY)
         print(f"| what ({options.hosts} local hosts, forks {FORKS}) | seconds | load average at start |")
         print("| --- | --- | --- |", flush=True)
         # Each figure is printed as soon as it exists: a long per-task run must not take the others with it.
         floor_s, load = timed_playbook(path, floor_play, options.limit_s)
         print(f"| (a) floor: one ansible.builtin.ping per host | {floor_s:.1f} | {load:.1f} |", flush=True)
+        module_s, load = timed_playbook(path, module_play, options.limit_s)
+        print(f"| (a2) the node_preflight module alone, one call per host | {module_s:.1f} | {load:.1f} |", flush=True)
         preflight_s, load = timed_playbook(path, REPO / "playbooks" / "preflight.yml", options.limit_s)
         check_reports(workdir / f"reports-{options.hosts}", list(roots))
         print(
@@ -146,6 +163,7 @@ def main():
             label, figure = f" (run on {per_task_hosts} hosts, scaled)", f"{scaled:.1f} ({per_task_s:.1f} measured)"
         print(f"| (c) tests/benchmarks/preflight_per_task.yml, one task per check{label} | {figure} | {load:.1f} |")
         print(f"| b / a | {preflight_s / floor_s:.2f}x | |")
+        print(f"| b / a2 | {preflight_s / module_s:.2f}x | |")
         print(f"| c / b | {scaled / preflight_s:.1f}x | |")
         print(
             f"| per host: a, b, c | {floor_s / options.hosts:.3f}, {preflight_s / options.hosts:.3f}, "
