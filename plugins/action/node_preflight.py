@@ -109,5 +109,8 @@ class ActionModule(ActionBase):
                 result.update(failed=True, msg=f"report_dir: cannot write the report of {host}: {exc}", **report)
                 return result
         result.update({key: answer[key] for key in PASSED_ON if key in answer})
+        # Ansible sets `changed` when a result adds the host to a group (as group_by's does): the host's own
+        # change stays here, for the task's changed_when.
+        result["host_changed"] = bool(answer.get("changed"))
         result.update(verdict(report, report_file, fail_on_failure, options["verdict_group_prefix"]))
         return result

@@ -147,6 +147,8 @@ options:
       - When set, the action plugin adds a host that returned results to the inventory group C(<prefix>_passed) or
         C(<prefix>_failed) for the rest of the run, as M(ansible.builtin.group_by) does (no separate task per host).
         A host failed by O(fail_on_failure) is not added (Ansible applies groups from successful results only).
+      - Ansible then reports the task as changed, as for M(ansible.builtin.group_by); C(changed_when) on the
+        returned C(host_changed) reports the host's own change instead.
     type: str
 attributes:
   check_mode:
@@ -196,6 +198,8 @@ EXAMPLES = r"""
     textfile_dir: /var/lib/prometheus/node-exporter
     report_dir: /srv/reports/preflight
     verdict_group_prefix: node_preflight
+  register: node_preflight_report
+  changed_when: node_preflight_report.host_changed
 """
 
 RETURN = r"""
@@ -237,6 +241,13 @@ host:
   description: The host's inventory name (set by the action plugin).
   returned: always
   type: str
+host_changed:
+  description:
+    - Whether the call changed the host (the admission mark, the site checks, a missing textfile folder), set by the
+      action plugin. Ansible marks a result that adds the host to a group as changed (as M(ansible.builtin.group_by)'s),
+      so with O(verdict_group_prefix) use C(changed_when) on this key to report the host's change only.
+  returned: always
+  type: bool
 report_file:
   description: The host's report file on the controller.
   returned: when O(report_dir) is set

@@ -149,6 +149,7 @@ def test_run_writes_the_report_and_registers_it(tmp_path):
     assert result["summary"]["ok"] is True
     assert result["add_group"] == "node_preflight_passed"
     assert result["changed"] is False
+    assert result["host_changed"] is False
     # The module never fails the host itself: the verdict is the plugin's, after the report is written.
     sent = plugin._execute_module.call_args.kwargs["module_args"]
     assert sent == {"profiles": ["nodes"], "fail_on_failure": False}
