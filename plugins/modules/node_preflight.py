@@ -23,8 +23,8 @@ description:
     and the files it is asked to keep on the host in the same call (O(admitted_marker), O(site_checks_content),
     O(textfile_dir)).
   - Its action plugin (on the controller) runs the module once and, in the same task, writes the host's report
-    to O(report_dir), fails the host per O(fail_on_failure) and sorts it into a group per O(verdict_group_prefix):
-    one round trip per host for the whole preflight.
+    to O(report_dir), fails the host per O(fail_on_failure) and sorts it into a group per O(verdict_group_prefix),
+    so that the whole preflight costs one round trip per host.
 options:
   profiles:
     description:
