@@ -10,8 +10,11 @@ tests/tools/preflight_fixture_root.py, in the contract's node and gpu groups; fo
     admission mark and the textfile metrics, as the role runs by default;
 (c) tests/benchmarks/preflight_per_task.yml: the same checks written one Ansible task per check.
 
-It prints the wall-clock seconds of each ansible-playbook run, the load average when each started, and the
-ratios b/a, b/a2 and c/b. (b) must pass on every host and leave a report per host: a run that does not is refused,
+It prints the wall-clock and CPU seconds (ansible-playbook and every process it started: the controller's
+forks and, with the local connection, the modules) of each ansible-playbook run, the load average when each
+started, and the ratios b/a, b/a2 and c/b. CPU seconds per host are the basis for a projection to another
+controller: they do not depend on what else shares the machine as much as wall-clock seconds do.
+(b) must pass on every host and leave a report per host: a run that does not is refused,
 not timed. --per-task-hosts M runs (c) on the first M hosts only (the per-task form takes many minutes at
 200 hosts) and prints its figure scaled to N hosts, marked as scaled: the forks are saturated, so the cost
 grows with the number of hosts.
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -98,8 +102,16 @@ def build_roots(workdir, count):
     return roots
 
 
+def children_cpu_s():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed_playbook(inventory_path, playbook, limit_s):
+    """Wall-clock seconds, CPU seconds (ansible-playbook and every process it started) and the load average
+    when it started."""
     load = os.getloadavg()[0]
+    cpu = children_cpu_s()
     started = time.perf_counter()
     proc = subprocess.run(
         ["ansible-playbook", "-i", str(inventory_path), str(playbook)],
@@ -113,7 +125,7 @@ def timed_playbook(inventory_path, playbook, limit_s):
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         sys.exit(f"{playbook} failed (rc {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
-    return elapsed, load
+    return elapsed, children_cpu_s() - cpu, load
 
 
 def check_reports(report_dir, hosts):
@@ -139,28 +151,38 @@ def main():
         floor_play, module_play = workdir / "floor.yml", workdir / "module.yml"
         floor_play.write_text(FLOOR_PLAY)
         module_play.write_text(MODULE_PLAY)
-        print(f"| what ({options.hosts} local hosts, forks {FORKS}) | seconds | load average at start |")
-        print("| --- | --- | --- |", flush=True)
+        print(f"| what ({options.hosts} local hosts, forks {FORKS}) | seconds | CPU seconds | load average at start |")
+        print("| --- | --- | --- | --- |", flush=True)
         # Each figure is printed as soon as it exists: a long per-task run must not take the others with it.
-        floor_s, load = timed_playbook(path, floor_play, options.limit_s)
-        print(f"| (a) floor: one ansible.builtin.ping per host | {floor_s:.1f} | {load:.1f} |", flush=True)
-        module_s, load = timed_playbook(path, module_play, options.limit_s)
-        print(f"| (a2) the node_preflight module alone, one call per host | {module_s:.1f} | {load:.1f} |", flush=True)
-        preflight_s, load = timed_playbook(path, REPO / "playbooks" / "preflight.yml", options.limit_s)
+        floor_s, floor_cpu, load = timed_playbook(path, floor_play, options.limit_s)
+        print(
+            f"| (a) floor: one ansible.builtin.ping per host | {floor_s:.1f} | {floor_cpu:.1f} | {load:.1f} |",
+            flush=True,
+        )
+        module_s, module_cpu, load = timed_playbook(path, module_play, options.limit_s)
+        print(
+            f"| (a2) the node_preflight module alone, one call per host | {module_s:.1f} | {module_cpu:.1f} "
+            f"| {load:.1f} |",
+            flush=True,
+        )
+        preflight_s, preflight_cpu, load = timed_playbook(path, REPO / "playbooks" / "preflight.yml", options.limit_s)
         check_reports(workdir / f"reports-{options.hosts}", list(roots))
         print(
-            f"| (b) playbooks/preflight.yml, every report, admission mark, textfile | {preflight_s:.1f} | {load:.1f} |",
+            f"| (b) playbooks/preflight.yml, every report, admission mark, textfile | {preflight_s:.1f} | "
+            f"{preflight_cpu:.1f} | {load:.1f} |",
             flush=True,
         )
         per_task_path = inventory(workdir, roots, per_task_hosts)
-        per_task_s, load = timed_playbook(
+        per_task_s, per_task_cpu, load = timed_playbook(
             per_task_path, REPO / "tests" / "benchmarks" / "preflight_per_task.yml", options.limit_s
         )
-        scaled = per_task_s * options.hosts / per_task_hosts
+        factor = options.hosts / per_task_hosts
+        scaled, scaled_cpu = per_task_s * factor, per_task_cpu * factor
         if per_task_hosts == options.hosts:
-            label, figure = "", f"{per_task_s:.1f}"
+            label, figure = "", f"{per_task_s:.1f} | {per_task_cpu:.1f}"
         else:
-            label, figure = f" (run on {per_task_hosts} hosts, scaled)", f"{scaled:.1f} ({per_task_s:.1f} measured)"
+            label = f" (run on {per_task_hosts} hosts, scaled)"
+            figure = f"{scaled:.1f} ({per_task_s:.1f} measured) | {scaled_cpu:.1f} ({per_task_cpu:.1f} measured)"
         print(f"| (c) tests/benchmarks/preflight_per_task.yml, one task per check{label} | {figure} | {load:.1f} |")
         print(f"| b / a | {preflight_s / floor_s:.2f}x | |")
         print(f"| b / a2 | {preflight_s / module_s:.2f}x | |")
