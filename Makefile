@@ -23,7 +23,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help deps host-packages venv collection-link lock lab-image lab-up lab-down demo \
-	test lint ruff yamllint ansible-lint checks rules ee sanity unit molecule integration bench-lab clean
+	test lint ruff yamllint ansible-lint checks rules ee sanity unit kube-clients molecule integration bench-lab clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -70,11 +70,11 @@ demo: lab-up ## Run playbooks/site.yml against the lab and show the report
 	@cat reports/hosts/summary.md
 
 # --- tests ---------------------------------------------------------------------------------------
-test: deps lint checks unit lab-image ## Run every check and test
+test: deps lint checks lab-image ## Run every check and test
 	@# The fast gates above fail first. The lab tests and the scenarios use separate networks and
-	@# containers, and sanity and ee work in build/ only: all four run side by side (the scenarios
-	@# wait on SSH and systemd much of the time, so the CPUs have room for the others).
-	$(MAKE) --no-print-directory -j4 molecule integration sanity ee
+	@# containers; sanity, ee and the unit tests work in build/ and tests/ only: all five run side by
+	@# side (the scenarios wait on SSH and systemd much of the time, so the CPUs have room for the others).
+	$(MAKE) --no-print-directory -j5 molecule integration sanity ee unit
 	@echo "make test: all checks and tests passed"
 
 lint: ruff yamllint ansible-lint ## ruff, yamllint, ansible-lint (production profile)
@@ -122,7 +122,13 @@ sanity: deps $(SANITY_VENV)/.installed ## ansible-test sanity from an ansible_co
 	  PATH=$(SANITY_VENV)/bin:$$PATH ansible-test sanity --color no --requirements \
 	    --python $$($(SANITY_VENV)/bin/python -c 'import sys;print("%d.%d" % sys.version_info[:2])')
 
-unit: venv ## pytest unit tests (plugins, tools)
+# kubectl and helm (pinned, checksummed) for the add-on render and schema tests; see tests/tools/kube_clients.py.
+KUBE_CLIENTS := $(CURDIR)/build/kube-clients
+
+kube-clients: host-packages venv ## kubectl and helm client binaries into build/kube-clients/bin
+	$(BIN)/python tests/tools/kube_clients.py $(KUBE_CLIENTS)
+
+unit: venv kube-clients ## pytest unit tests (plugins, tools, add-on renders)
 	pytest tests/unit
 
 # Scenarios run side by side (each has its own network, /24 and container names): one alone leaves

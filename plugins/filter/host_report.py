@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils.addresses import host_address
 from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems
 
 REPORT_COLUMNS = (
@@ -49,7 +50,7 @@ def host_summary(facts, hostname, group_names, parts):
     return {
         "host": str(hostname),
         "parts": labels,
-        "address": (facts.get("default_ipv4") or {}).get("address", ""),
+        "address": host_address({"ansible_facts": facts}) or "",
         "os": distribution,
         "kernel": facts.get("kernel", ""),
         "cpus": facts.get("processor_vcpus") or facts.get("processor_count") or 0,

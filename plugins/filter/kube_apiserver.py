@@ -11,7 +11,9 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import as_bool, as_int
+from ansible_collections.aiplatform.cluster.plugins.module_utils.addresses import host_address
+from ansible_collections.aiplatform.cluster.plugins.module_utils.apf import apf_problems
+from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import as_bool, as_int, is_int
 from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import join_url
 
 # Sizing by the number of nodes the cluster is planned for. Inflight limits: upstream defaults (400/200)
@@ -69,10 +71,6 @@ KUBEADM_OWN_FLAGS = ("etcd-servers", "etcd-cafile", "etcd-certfile", "etcd-keyfi
 _DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$")
 
 
-def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
@@ -94,15 +92,6 @@ def kube_apiserver_etcd_overrides(resources, servers):
     return ",".join(parts)
 
 
-def _member_address(host, hostvars):
-    """An etcd member's address: its etcd_address, or the default IPv4 address of its facts (as the etcd role)."""
-    variables = (hostvars or {}).get(host) or {}
-    address = variables.get("etcd_address")
-    if not address:
-        address = ((variables.get("ansible_facts") or {}).get("default_ipv4") or {}).get("address")
-    return str(address) if address else None
-
-
 def kube_apiserver_etcd_servers(clusters, groups, hostvars, overrides="auto"):
     """Where kube-apiserver keeps what, from ``topology_etcd_clusters``: the one place this is computed.
 
@@ -119,7 +108,7 @@ def kube_apiserver_etcd_servers(clusters, groups, hostvars, overrides="auto"):
     for cluster in clusters or []:
         urls = []
         for host in (groups or {}).get(cluster.get("group")) or []:
-            address = _member_address(host, hostvars)
+            address = host_address((hostvars or {}).get(host), "etcd_address")
             if address is None:
                 result["no_address"].append(host)
             else:
@@ -160,7 +149,7 @@ def _limits(settings):
 def _check_inflight(settings, errors):
     for key in ("max_requests_inflight", "max_mutating_requests_inflight"):
         value = settings.get(key)
-        if value is not None and (not _is_int(value) or value <= 0):
+        if value is not None and (not is_int(value) or value <= 0):
             errors.append(
                 f"kube_apiserver_{key} must be a positive integer, or null for the tier's value (got {value!r})"
             )
@@ -215,7 +204,7 @@ def _check_limits(settings, errors):
 def _check_hardening(settings, errors):
     for key, minimum in AUDIT_MINIMUMS.items():
         value = settings.get(key)
-        if not _is_int(value) or value < minimum:
+        if not is_int(value) or value < minimum:
             errors.append(f"kube_apiserver_{key} must be an integer of at least {minimum} (CIS 1.2; got {value!r})")
     suites = settings.get("tls_cipher_suites")
     if not isinstance(suites, list) or not suites:
@@ -234,7 +223,7 @@ def _check_hardening(settings, errors):
     for index, limit in enumerate(settings.get("event_rate_limits") or []):
         if not isinstance(limit, dict) or limit.get("type") not in RATE_LIMIT_TYPES:
             errors.append(f"kube_apiserver_event_rate_limits[{index}].type must be one of {RATE_LIMIT_TYPES}")
-        elif not all(_is_int(limit.get(k)) and limit.get(k) > 0 for k in ("qps", "burst")):
+        elif not all(is_int(limit.get(k)) and limit.get(k) > 0 for k in ("qps", "burst")):
             errors.append(f"kube_apiserver_event_rate_limits[{index}] needs positive integers qps and burst")
 
 
@@ -269,6 +258,8 @@ def kube_apiserver_problems(settings):
     _check_inflight(settings, errors)
     _check_limits(settings, errors)
     _check_hardening(settings, errors)
+    if "apf_priority_levels" in settings or "apf_flow_schemas" in settings:
+        errors.extend(apf_problems(settings.get("apf_priority_levels", []), settings.get("apf_flow_schemas", [])))
     return {"errors": errors, "warnings": warnings}
 
 

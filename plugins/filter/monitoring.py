@@ -10,6 +10,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils.addresses import host_address
 from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems
 from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import host_port
 
@@ -207,10 +208,7 @@ def _pool(host_vars, host_groups, topology_groups):
 
 def monitoring_address(host, host_vars):
     """Where a host is scraped: ``monitoring_address``, else its default IPv4 address from its facts."""
-    if host_vars.get("monitoring_address"):
-        return str(host_vars["monitoring_address"])
-    facts = host_vars.get("ansible_facts") or {}
-    address = (facts.get("default_ipv4") or {}).get("address")
+    address = host_address(host_vars, "monitoring_address")
     if not address:
         raise AnsibleFilterError(
             f"monitoring_targets: no address for {host}: set monitoring_address or gather its facts (network)"

@@ -1,8 +1,12 @@
 # Copyright: (c) 2026, aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""GPU health through nvidia-smi (one CSV query shared by the checks) and Xid codes in the kernel log."""
+"""GPU health through nvidia-smi (one CSV query shared by the checks), Xid codes in the kernel log, and
+what the GPU Operator's validator needs from the host (nouveau unloaded, the fabric manager on NVSwitch
+systems)."""
 
 from __future__ import annotations
+
+import os
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_checks_host import kernel_log
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core import (
@@ -245,3 +249,40 @@ def xid(ctx):
     if unknown:
         return warned(codes, "no drain-class Xid", f"Xid codes in neither list: {', '.join(map(str, unknown))}")
     return passed(codes, "no drain-class Xid", "no drain-class Xid" + (" (application Xids only)" if codes else ""))
+
+
+# What the GPU Operator's validator (and the NVIDIA driver) need from the host before it can pass.
+NVSWITCH_DEVICES = "/proc/driver/nvidia-nvswitch/devices"
+
+
+@check("gpu.nouveau", "gpu", profiles=GPU_PROFILES)
+def nouveau(ctx):
+    loaded = {line.split()[0] for line in ctx.read("/proc/modules").splitlines() if line.strip()}
+    if "nouveau" in loaded:
+        return failed(
+            "loaded",
+            "not loaded",
+            "the nouveau module is loaded: blacklist it in modprobe.d, rebuild the initramfs and reboot",
+        )
+    return passed("not loaded", "not loaded", "nouveau not loaded")
+
+
+@check("gpu.fabric_manager", "gpu", profiles=GPU_PROFILES)
+def fabric_manager(ctx):
+    """NVSwitch systems (HGX/DGX) need the fabric manager running; elsewhere there is nothing to check."""
+    try:
+        switches = sorted(os.listdir(ctx.path(NVSWITCH_DEVICES)))
+    except OSError:
+        switches = []
+    if not switches:
+        return passed(0, None, "no NVSwitch: no fabric manager needed")
+    service = ctx.setting("fabric_manager_service", "nvidia-fabricmanager")
+    rc, out, _err = ctx.run("systemctl", ["is-active", service])
+    state = out.strip() or f"rc {rc}"
+    if rc != 0 or state != "active":
+        return failed(
+            state,
+            "active",
+            f"{len(switches)} NVSwitch device(s) but {service} is {state}: GPUs cannot talk over NVLink",
+        )
+    return passed(state, "active", f"{service} active for {len(switches)} NVSwitch device(s)")

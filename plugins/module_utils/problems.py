@@ -44,6 +44,11 @@ class Problems:
         return bool(self.messages)
 
 
+def is_int(value):
+    """True for an int that is not a bool (a value already typed, as from a YAML file)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def as_int(value):
     """An int from an int or a string of digits (an -e value); None for anything else (bools too)."""
     if isinstance(value, bool):

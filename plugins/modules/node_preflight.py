@@ -68,7 +68,8 @@ options:
         C(time_max_offset_s) (0.1), C(time_local_reference_ok) (false; chronyd serving its own clock is
         not synchronised), C(kernel_log_source) (V(journal), V(kmsg) or V(file)), C(kernel_log_path),
         C(kernel_log_lookback_s) (3600), C(writable_paths), C(d_state_max) (0), C(gpu_xid_drain),
-        C(gpu_xid_application), C(kubelet_config), C(kubelet_kubeconfig).
+        C(gpu_xid_application), C(kubelet_config), C(kubelet_kubeconfig),
+        C(fabric_manager_service) (C(nvidia-fabricmanager)).
     type: dict
     default: {}
   custom_checks:

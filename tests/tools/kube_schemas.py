@@ -208,3 +208,51 @@ def validate(document, kubernetes_version):
         return "schema"
     kubernetes_validate.validate(document, schema_version(kubernetes_version), strict=True)
     return "openapi"
+
+
+def _strict(schema):
+    """A CRD's structural schema made strict: unknown fields fail where the schema lists the fields
+    (the apiserver would prune them silently), unless the schema keeps unknown fields on purpose."""
+    if not isinstance(schema, dict):
+        return schema
+    strict = {
+        key: _strict(value) if key in ("items", "additionalProperties") else value for key, value in schema.items()
+    }
+    if "properties" in schema:
+        strict["properties"] = {name: _strict(child) for name, child in schema["properties"].items()}
+        if not schema.get("x-kubernetes-preserve-unknown-fields") and "additionalProperties" not in schema:
+            strict["additionalProperties"] = False
+    if schema.get("x-kubernetes-int-or-string"):
+        strict.pop("type", None)
+        strict["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+    return strict
+
+
+def crd_schemas(crds):
+    """{(apiVersion, kind): strict JSON schema} of every served version of the given CRD documents."""
+    schemas = {}
+    for crd in crds:
+        spec = crd["spec"]
+        for version in spec["versions"]:
+            schema = version.get("schema", {}).get("openAPIV3Schema")
+            if version.get("served") and schema:
+                key = (f"{spec['group']}/{version['name']}", spec["names"]["kind"])
+                body = dict(_strict(schema))
+                # apiVersion, kind and metadata are checked by the apiserver itself.
+                body["properties"] = {
+                    **body.get("properties", {}),
+                    "apiVersion": _STR,
+                    "kind": _STR,
+                    "metadata": {"type": "object"},
+                }
+                schemas[key] = body
+    return schemas
+
+
+def validate_custom(document, schemas):
+    """Validate a custom resource against ``crd_schemas(...)``; raise when it does not validate."""
+    key = (document.get("apiVersion"), document.get("kind"))
+    if key not in schemas:
+        raise KeyError(f"no CRD schema for {key}")
+    jsonschema.validate(document, schemas[key])
+    return "crd"

@@ -336,6 +336,14 @@ BAD = {
         "kube_apiserver_etcd_events_override",
     ),
     "no main etcd endpoints": ({"etcd": {"main": "main", "servers": []}}, "topology_etcd_clusters"),
+    "APF schema on an undefined level": (
+        {"apf_flow_schemas": [DEFAULTS["kube_apiserver_apf_flow_schemas"][0] | {"priority_level": "no-such-level"}]},
+        "kube_apiserver_apf_flow_schemas",
+    ),
+    "APF levels with the same name": (
+        {"apf_priority_levels": DEFAULTS["kube_apiserver_apf_priority_levels"][:1] * 2},
+        "kube_apiserver_apf_priority_levels",
+    ),
     "inflight zero": ({"max_requests_inflight": 0}, "kube_apiserver_max_requests_inflight"),
     "inflight negative": ({"max_mutating_requests_inflight": -5}, "kube_apiserver_max_mutating_requests_inflight"),
     "inflight not a number": ({"max_requests_inflight": "lots"}, "kube_apiserver_max_requests_inflight"),

@@ -479,3 +479,25 @@ def test_etcd_ports_are_those_of_the_hosts_clusters(host):
     result = run(host(profiles=("etcd",), settings={"etcd_ports": [2382, 2383]}), "ports.free")
     assert result["status"] == "fail"
     assert result["observed"] == [2382]
+
+
+def test_gpu_nouveau_must_not_be_loaded(host):
+    assert run(host(), "gpu.nouveau")["status"] == "pass"
+    put(host, "proc/modules", "nouveau 2994176 0 - Live 0x0\noverlay 151552 0 - Live 0x0\n")
+    result = run(host(), "gpu.nouveau")
+    assert (result["status"], result["observed"]) == ("fail", "loaded")
+    assert "blacklist" in result["message"]
+
+
+def test_gpu_fabric_manager_on_nvswitch_systems_with_a_stand_in_systemctl(host):
+    assert run(host(), "gpu.fabric_manager")["message"] == "no NVSwitch: no fabric manager needed"
+    put(host, "proc/driver/nvidia-nvswitch/devices/0000:05:00.0", "")
+    put(host, "proc/driver/nvidia-nvswitch/devices/0000:06:00.0", "")
+    # The stand-in answers `is-active nvidia-fabricmanager` only, as systemctl does for a stopped unit.
+    stopped = '#!/bin/sh\n[ "$*" = "is-active nvidia-fabricmanager" ] || exit 64\necho inactive\nexit 3\n'
+    put(host, "bin/systemctl", stopped, 0o755)
+    result = run(host(), "gpu.fabric_manager")
+    assert (result["status"], result["observed"]) == ("fail", "inactive")
+    assert result["message"].startswith("2 NVSwitch device(s) but nvidia-fabricmanager is inactive")
+    put(host, "bin/systemctl", stopped.replace("echo inactive\nexit 3", "echo active\nexit 0"), 0o755)
+    assert run(host(), "gpu.fabric_manager")["status"] == "pass"

@@ -1,8 +1,9 @@
-"""Shared helpers: URLs with IPv6 brackets, typed values from -e, the problem collector."""
+"""Shared helpers: URLs with IPv6 brackets, host addresses, typed values from -e, the problem collector."""
 
 import pytest
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems, as_bool, as_int
+from ansible_collections.aiplatform.cluster.plugins.module_utils.addresses import host_address
+from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems, as_bool, as_int, is_int
 from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import host_port, join_url, url_host
 
 
@@ -54,3 +55,26 @@ def test_problems_name_the_variable_and_the_value():
         "x_mode: must be one of a, b",
     ]
     assert bool(problems)
+
+
+def test_is_int_takes_typed_integers_only():
+    assert is_int(3) and is_int(0) and is_int(-2)
+    assert not is_int(True) and not is_int("3") and not is_int(3.0) and not is_int(None)
+
+
+@pytest.mark.parametrize(
+    ("host_vars", "override", "expected"),
+    [
+        (
+            {"etcd_address": "fd00::5", "ansible_facts": {"default_ipv4": {"address": "10.0.0.5"}}},
+            "etcd_address",
+            "fd00::5",
+        ),
+        ({"etcd_address": "", "ansible_facts": {"default_ipv4": {"address": "10.0.0.5"}}}, "etcd_address", "10.0.0.5"),
+        ({"ansible_facts": {"default_ipv4": {"address": "10.0.0.6"}}}, None, "10.0.0.6"),
+        ({"ansible_facts": {}}, "monitoring_address", None),
+        (None, "etcd_address", None),
+    ],
+)
+def test_host_address_prefers_the_variable_then_the_facts(host_vars, override, expected):
+    assert host_address(host_vars, override) == expected
