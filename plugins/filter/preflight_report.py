@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 
 from ansible.errors import AnsibleFilterError
 
-STATUS_ORDER = ("fail", "warn", "skip", "pass")
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_report import STATUS_ORDER, textfile_metrics
 
 
 def _reports(value, name):
@@ -124,32 +124,13 @@ def preflight_summary(reports):
     }
 
 
-def _label_value(value):
-    """A Prometheus exposition-format label value: backslash, double quote and newline escaped."""
-    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
 def preflight_textfile(report):
-    """One host's report as node exporter textfile metrics: a 0/1 series per check and status, and the
-    count of failed checks (warned and ignored ones are not failures)."""
-    if not isinstance(report, dict) or "results" not in report:
-        raise AnsibleFilterError("preflight_textfile: expects a host's report with results")
-    lines = [
-        "# HELP aiplatform_preflight_check_status Node preflight check result: 1 for the check's status.",
-        "# TYPE aiplatform_preflight_check_status gauge",
-    ]
-    for item in sorted(report["results"], key=lambda r: r["id"]):
-        for status in STATUS_ORDER:
-            check, category = _label_value(item["id"]), _label_value(item.get("category", ""))
-            labels = f'check="{check}",category="{category}",status="{status}"'
-            lines.append(f"aiplatform_preflight_check_status{{{labels}}} {1 if item['status'] == status else 0}")
-    failed = sum(1 for item in report["results"] if item["status"] == "fail")
-    lines += [
-        "# HELP aiplatform_preflight_failed_checks Node preflight checks that failed (not warned or ignored).",
-        "# TYPE aiplatform_preflight_failed_checks gauge",
-        f"aiplatform_preflight_failed_checks {failed}",
-    ]
-    return "\n".join(lines) + "\n"
+    """One host's report as node exporter textfile metrics (module_utils/preflight_report.py writes them on
+    the host in the node_preflight module; this filter gives the same text on the controller)."""
+    try:
+        return textfile_metrics(report)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"preflight_textfile: {exc}") from exc
 
 
 class FilterModule:

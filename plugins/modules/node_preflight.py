@@ -19,7 +19,12 @@ description:
     the observed and expected values and a message. A check whose tool is missing or whose file is
     unreadable is skipped with the reason.
   - Fails the host when a check fails that is not in O(ignore) (unless O(fail_on_failure=false)).
-  - Reads only, except the etcd disk probe, which writes and removes a temporary file (skipped in check mode).
+  - Reads only, except the etcd disk probe, which writes and removes a temporary file (skipped in check mode),
+    and the files it is asked to keep on the host in the same call (O(admitted_marker), O(site_checks_content),
+    O(textfile_dir)).
+  - Its action plugin (on the controller) runs the module once and, in the same task, writes the host's report
+    to O(report_dir), fails the host per O(fail_on_failure) and sorts it into a group per O(verdict_group_prefix),
+    so that the whole preflight costs one round trip per host.
 options:
   profiles:
     description:
@@ -98,14 +103,61 @@ options:
     type: float
     default: 10
   fail_on_failure:
-    description: Fail the task when a check fails that is not ignored; false returns the results only.
+    description:
+      - Fail the task when a check fails that is not ignored; false returns the results only.
+      - The message names the host and, with O(report_dir), its report file.
     type: bool
     default: true
+  admitted_marker:
+    description:
+      - File (under O(root)) that marks the host admitted. When it exists, O(fresh_host_checks) are left out.
+        When it is missing and no check failed, the module writes it (a change; reported, not written, in check
+        mode). Empty or unset never marks.
+    type: path
+  fresh_host_checks:
+    description: Check ids (shell patterns) left out once the host carries O(admitted_marker).
+    type: list
+    elements: str
+    default: []
+  site_checks_content:
+    description:
+      - Site Python checks to install in O(site_checks_dir) (under O(root)) before the checks run, file name
+        (relative) to text; a changed or new file is a change. The action plugin fills it from
+        O(site_checks_src).
+    type: dict
+    default: {}
+  site_checks_src:
+    description:
+      - Folder on the controller whose files (recursively) the action plugin sends as O(site_checks_content).
+        Empty or unset sends none.
+    type: path
+  textfile_dir:
+    description:
+      - The node exporter's textfile collector folder (under O(root)); the results are written there as
+        C(aiplatform_preflight.prom) on every run (this run's output, never a change; not written in check
+        mode). Empty or unset writes none. A missing folder is created (a change).
+    type: path
+  report_dir:
+    description:
+      - Folder on the controller; the action plugin writes the host's report there as C(<inventory_hostname>.json)
+        (host, profiles, summary, results, elapsed_s), also in check mode, and creates the folder. Empty or unset
+        writes none.
+    type: str
+  verdict_group_prefix:
+    description:
+      - When set, the action plugin adds a host that returned results to the inventory group C(<prefix>_passed) or
+        C(<prefix>_failed) for the rest of the run, as M(ansible.builtin.group_by) does (no separate task per host).
+        A host failed by O(fail_on_failure) is not added (Ansible applies groups from successful results only).
+      - Ansible then reports the task as changed, as for M(ansible.builtin.group_by); C(changed_when) on the
+        returned C(host_changed) reports the host's own change instead.
+    type: str
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
-    details: Every check reads only; the etcd disk probe is skipped in check mode.
+    details:
+      - Every check reads only; the etcd disk probe is skipped in check mode.
+      - The admission mark, the site checks and a missing textfile folder are reported as changes, not made.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
@@ -113,6 +165,10 @@ attributes:
     description: Target OS/families that can be operated against.
     support: full
     platforms: posix
+  action:
+    description:
+      - Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
 """
 
 EXAMPLES = r"""
@@ -134,6 +190,17 @@ EXAMPLES = r"""
         type: command
         command: findmnt /var/lib/etcd
   register: preflight
+
+- name: The node_preflight role's call, one round trip per host
+  aiplatform.cluster.node_preflight:
+    profiles: [nodes]
+    admitted_marker: /var/lib/aiplatform/preflight-admitted
+    fresh_host_checks: [ports.free, kubelet.leftover_files]
+    textfile_dir: /var/lib/prometheus/node-exporter
+    report_dir: /srv/reports/preflight
+    verdict_group_prefix: node_preflight
+  register: node_preflight_report
+  changed_when: node_preflight_report.host_changed
 """
 
 RETURN = r"""
@@ -167,9 +234,29 @@ elapsed_s:
   description: Seconds the checks took, all together.
   returned: always
   type: float
+admitted:
+  description: Whether the host carried O(admitted_marker) when the module started (its fresh-host checks left out).
+  returned: always
+  type: bool
+host:
+  description: The host's inventory name (set by the action plugin).
+  returned: always
+  type: str
+host_changed:
+  description:
+    - Whether the call changed the host (the admission mark, the site checks, a missing textfile folder), set by the
+      action plugin. Ansible marks a result that adds the host to a group as changed (as M(ansible.builtin.group_by)'s),
+      so with O(verdict_group_prefix) use C(changed_when) on this key to report the host's change only.
+  returned: always
+  type: bool
+report_file:
+  description: The host's report file on the controller.
+  returned: when O(report_dir) is set
+  type: str
 """
 
-import time  # noqa: E402 (after the documentation, as Ansible modules are laid out)
+import os  # noqa: E402 (after the documentation, as Ansible modules are laid out)
+import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
@@ -185,6 +272,16 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_custo
     declarative_checks,
     site_checks,
 )
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_host_files import (  # noqa: E402
+    ensure_dir,
+    install_files,
+    marker_text,
+    put_file,
+    under_root,
+)
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_report import textfile_metrics  # noqa: E402
+
+TEXTFILE = "aiplatform_preflight.prom"
 
 
 def main():
@@ -201,6 +298,14 @@ def main():
             "search_path": {"type": "list", "elements": "path"},
             "command_timeout": {"type": "float", "default": 10},
             "fail_on_failure": {"type": "bool", "default": True},
+            "admitted_marker": {"type": "path"},
+            "fresh_host_checks": {"type": "list", "elements": "str", "default": []},
+            "site_checks_content": {"type": "dict", "default": {}},
+            "textfile_dir": {"type": "path"},
+            # Handled by the action plugin on the controller (listed here so that they are documented and typed).
+            "site_checks_src": {"type": "path"},
+            "report_dir": {"type": "str"},
+            "verdict_group_prefix": {"type": "str"},
         },
         supports_check_mode=True,
     )
@@ -213,18 +318,31 @@ def main():
         extra = declarative_checks(params["custom_checks"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    loaded, load_errors = site_checks(params["site_checks_dir"] and _under(params["root"], params["site_checks_dir"]))
+    root = params["root"]
+    changed = False
+    site_dir = params["site_checks_dir"] and under_root(root, params["site_checks_dir"])
+    if params["site_checks_content"]:
+        if not site_dir:
+            module.fail_json(msg="site_checks_content: needs site_checks_dir")
+        try:
+            changed |= install_files(site_dir, params["site_checks_content"], module.check_mode)
+        except (OSError, ValueError) as exc:
+            module.fail_json(msg=f"site_checks_content: cannot install in {site_dir}: {exc}")
+    marker = params["admitted_marker"] and under_root(root, params["admitted_marker"])
+    admitted = bool(marker) and os.path.exists(marker)
+    loaded, load_errors = site_checks(site_dir)
     registry = catalogue()
     registry.update({item.check_id: item for item in extra + loaded})
     ctx = Context(
-        root=params["root"],
+        root=root,
         settings=params["settings"],
         profiles=params["profiles"],
         search_path=params["search_path"],
         timeout=params["command_timeout"],
         check_mode=module.check_mode,
     )
-    chosen = select_checks(registry, params["profiles"], params["include"], params["exclude"])
+    exclude = params["exclude"] + (params["fresh_host_checks"] if admitted else [])
+    chosen = select_checks(registry, params["profiles"], params["include"], exclude)
     results, summary = run_profile(ctx, chosen, params["ignore"])
     for error in load_errors:
         results.append(
@@ -243,19 +361,28 @@ def main():
     if load_errors:
         summary = summarise(results)
     outcome = {
-        "changed": False,
         "results": results,
         "summary": summary,
         "profiles": params["profiles"],
         "elapsed_s": round(time.perf_counter() - started, 4),
+        "admitted": admitted,
     }
+    try:
+        if marker and summary["ok"] and not admitted:
+            changed |= ensure_dir(os.path.dirname(marker), check_mode=module.check_mode)
+            changed |= put_file(marker, marker_text(params["fresh_host_checks"]), check_mode=module.check_mode)
+        if params["textfile_dir"]:
+            folder = under_root(root, params["textfile_dir"])
+            changed |= ensure_dir(folder, check_mode=module.check_mode)
+            if not module.check_mode:
+                # This run's output, rewritten every run (an admitted host runs fewer checks): never a change.
+                put_file(os.path.join(folder, TEXTFILE), textfile_metrics(outcome))
+    except OSError as exc:
+        module.fail_json(msg=f"cannot write on the host: {exc}", changed=changed, **outcome)
+    outcome["changed"] = changed
     if summary["failed"] and params["fail_on_failure"]:
         module.fail_json(msg=f"preflight failed: {', '.join(summary['failed'])}", **outcome)
     module.exit_json(**outcome)
-
-
-def _under(root, path):
-    return path if root in ("/", "") else root.rstrip("/") + "/" + path.lstrip("/")
 
 
 if __name__ == "__main__":

@@ -4,11 +4,11 @@
    etcd disk probe, median of --repeat runs.
 2. --container NAME: the node_preflight module on a running lab container (podman connection), the
    module's own elapsed_s for the gpu + control_plane profiles, excluding the disk probe.
-3. An inventory of --hosts local-connection hosts, each with its own fixture root: playbooks/preflight.yml
-   (one module call per host, plus the reports) against tests/benchmarks/preflight_per_task.yml (the same
-   checks, one Ansible task per check). Wall-clock seconds of ansible-playbook, forks from ansible.cfg.
 
-Run: .venv/bin/python tests/benchmarks/preflight_bench.py [--hosts 200] [--container NAME] [--skip-inventory]
+The inventory figures (playbooks/preflight.yml against the floor and against one task per check, on N
+local hosts) are tests/benchmarks/preflight_round_trips.py's.
+
+Run: .venv/bin/python tests/benchmarks/preflight_bench.py [--container NAME]
 """
 
 from __future__ import annotations
@@ -90,50 +90,10 @@ def on_container(name):
     return result["summary"]["total"], result["elapsed_s"]
 
 
-def inventory(workdir, hosts):
-    lines = ["all:", "  hosts:"]
-    for number in range(1, hosts + 1):
-        name = f"node{number:03d}"
-        params = build_root(workdir / "roots" / name, hostname=name)
-        lines += [
-            f"    {name}:",
-            "      ansible_connection: local",
-            f"      ansible_python_interpreter: {sys.executable}",
-            f"      node_preflight_root: {params['root']}",
-            f"      node_preflight_search_path: {json.dumps(params['search_path'])}",
-            f"      node_preflight_profiles: {json.dumps(params['profiles'])}",
-            f"      node_preflight_exclude: {json.dumps(params['exclude'])}",
-            f"      node_preflight_settings: {json.dumps(params['settings'])}",
-            f"      node_preflight_report_dir: {workdir / 'reports'}",
-        ]
-    path = workdir / "inventory.yml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def timed_playbook(inventory_path, playbook, limit_s):
-    started = time.perf_counter()
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", str(inventory_path), str(playbook)],
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=limit_s,
-        check=False,
-    )
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        sys.exit(f"{playbook} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
-    return elapsed
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hosts", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--container", help="a running lab container to time the module on")
-    parser.add_argument("--skip-inventory", action="store_true", help="only the single-host figures")
-    parser.add_argument("--limit-s", type=int, default=3600, help="stop a playbook run after this many seconds")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="preflight-bench-") as scratch:
         workdir = Path(scratch)
@@ -149,23 +109,6 @@ def main():
                 f"| node_preflight module on lab container {options.container} ({count} checks, no disk probe)"
                 f" | {elapsed:.3f} s |"
             )
-        if options.skip_inventory:
-            return
-        path = inventory(workdir, options.hosts)
-        # Each figure is printed as soon as it exists: a long per-task run must not take the first with it.
-        module_s = timed_playbook(path, REPO / "playbooks" / "preflight.yml", options.limit_s)
-        print(
-            f"| playbooks/preflight.yml, {options.hosts} local hosts (one module call each + reports) "
-            f"| {module_s:.1f} s |",
-            flush=True,
-        )
-        per_task_s = timed_playbook(path, REPO / "tests" / "benchmarks" / "preflight_per_task.yml", options.limit_s)
-        print(
-            f"| tests/benchmarks/preflight_per_task.yml, {options.hosts} local hosts (one task per check) "
-            f"| {per_task_s:.1f} s |",
-            flush=True,
-        )
-        print(f"| ratio per-task / module | {per_task_s / module_s:.1f}x |")
 
 
 if __name__ == "__main__":

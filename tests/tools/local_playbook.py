@@ -15,12 +15,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_local_playbook(tmp_path: Path, playbook: str, inventory: dict, extra_vars: dict) -> subprocess.CompletedProcess:
+def run_local_playbook(
+    tmp_path: Path, playbook: str, inventory: dict, extra_vars: dict, *, args: tuple = (), env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """``args``: more ansible-playbook arguments (``--check``); ``env``: more environment (a stdout callback)."""
     (tmp_path / "play.yml").write_text(playbook, encoding="utf-8")
     (tmp_path / "inventory.json").write_text(json.dumps(inventory), encoding="utf-8")
     (tmp_path / "vars.json").write_text(json.dumps(extra_vars), encoding="utf-8")
     env = dict(
-        os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT / "build/collections")
+        os.environ,
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(ROOT / "build/collections"),
+        **(env or {}),
     )
     return subprocess.run(
         [
@@ -29,6 +35,7 @@ def run_local_playbook(tmp_path: Path, playbook: str, inventory: dict, extra_var
             str(tmp_path / "inventory.json"),
             "-e",
             f"@{tmp_path / 'vars.json'}",
+            *args,
             str(tmp_path / "play.yml"),
         ],
         capture_output=True,
