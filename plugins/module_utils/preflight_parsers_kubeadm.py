@@ -199,7 +199,7 @@ def parse_hosts_toml(text):
         if stripped.startswith("[host."):
             match = _TOML_SECTION.match(stripped)
             if not match:
-                raise CheckError(f"hosts.toml line {number}: not a [host.\"…\"] section: {stripped!r}")
+                raise CheckError(f'hosts.toml line {number}: not a [host."…"] section: {stripped!r}')
             name = match.group(1).strip().strip("\"'")
             if name not in hosts:
                 hosts.append(name)
