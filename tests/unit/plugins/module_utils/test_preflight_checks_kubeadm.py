@@ -64,7 +64,8 @@ def test_catalogue_entries():
 def test_kubeadm_version_skew_needs_a_target_and_kubeadm(host):
     cp = ("control_plane",)
     result = run(host(profiles=cp), "kubeadm.version_skew")
-    assert (result["status"], result["message"]) == ("skip", "kubernetes_version not set: nothing to compare kubeadm with")
+    assert result["status"] == "skip"
+    assert result["message"] == "kubernetes_version not set: nothing to compare kubeadm with"
     result = run(host(profiles=cp, settings={"kubernetes_version": "1.34.2"}), "kubeadm.version_skew")
     assert (result["status"], result["message"]) == ("skip", "kubeadm not found")
 
@@ -174,12 +175,16 @@ def test_kubelet_service_enabled_without_systemd(host):
 
 def test_static_pod_manifests(host):
     cp = ("control_plane",)
-    assert run(host(profiles=cp), "kubeadm.static_pod_manifests")["message"] == "none of 4 static pod manifests present"
+    result = run(host(profiles=cp), "kubeadm.static_pod_manifests")
+    assert (result["status"], result["message"]) == ("pass", "none of 4 static pod manifests present")
     put(host, "etc/kubernetes/manifests/kube-scheduler.yaml", "apiVersion: v1\nkind: Pod\n")
     put(host, "etc/kubernetes/manifests/etcd.yaml", "apiVersion: v1\nkind: Pod\n")
     result = run(host(profiles=cp), "kubeadm.static_pod_manifests")
     assert result["status"] == "fail"
-    assert result["observed"] == ["/etc/kubernetes/manifests/kube-scheduler.yaml", "/etc/kubernetes/manifests/etcd.yaml"]
+    assert result["observed"] == [
+        "/etc/kubernetes/manifests/kube-scheduler.yaml",
+        "/etc/kubernetes/manifests/etcd.yaml",
+    ]
 
 
 def test_etcd_leftover_data_on_a_control_plane_without_etcd(host):
