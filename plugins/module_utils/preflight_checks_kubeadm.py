@@ -12,6 +12,7 @@ import gzip
 import os
 import shlex
 import socket
+import threading
 import zlib
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_checks_node import host_ports
@@ -350,10 +351,31 @@ def _registry_candidates(ctx, registry):
 
 
 def _reachable(ctx, url):
+    """Whether host:port of ``url`` accepts a TCP connection. The name lookup runs in a thread so that a
+    resolver that does not answer (an offline host) costs at most the connect timeout too."""
     host, port = url_host_port(url)
+    limit = min(ctx.timeout, 2.0)
+    answer = {}
+
+    def lookup():
+        try:
+            answer["addresses"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            answer["error"] = exc
+
+    worker = threading.Thread(target=lookup, daemon=True)
+    worker.start()
+    worker.join(limit)
+    if "error" in answer:
+        return False, f"{host}:{port} ({answer['error'].strerror or answer['error']})"
+    if "addresses" not in answer:
+        return False, f"{host}:{port} (name lookup timed out after {limit:g} s)"
+    family, kind, proto, _name, address = answer["addresses"][0]
     try:
-        with socket.create_connection((host, port), timeout=min(ctx.timeout, 2.0)):
-            return True, f"{host}:{port}"
+        with socket.socket(family, kind, proto) as client:
+            client.settimeout(limit)
+            client.connect(address)
+        return True, f"{host}:{port}"
     except OSError as exc:
         return False, f"{host}:{port} ({exc.strerror or exc})"
 
