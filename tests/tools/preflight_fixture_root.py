@@ -45,6 +45,8 @@ def build_root(root, *, broken=False, hostname="node1", now=None):
     )
     _write(root, "proc/mounts", "/dev/nvme0n1p2 / ext4 rw,relatime 0 0\nproc /proc proc rw 0 0\n")
     _write(root, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n")
+    # A kernel config recorded on a real host (kernel.config; README of the fixtures).
+    shutil.copyfile(FIXTURES / "kernel-config" / "proc-config-6.18.44.gz", root / "proc" / "config.gz")
     _write(root, "etc/hosts", f"127.0.0.1 localhost\n10.0.0.5 {hostname}\n")
     kern = f"{iso} {hostname} kernel: [86000.000001] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex\n"
     if broken:
