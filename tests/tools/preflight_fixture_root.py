@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
+import sys
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "preflight"
@@ -82,6 +83,20 @@ def module_params(root):
             "kernel_log_source": "file",
             "kernel_log_path": "/var/log/kern.log",
         },
+    }
+
+
+def local_host_vars(params):
+    """Inventory variables of a local-connection host that runs the role on the fixture root of ``params``
+    (module_params' form)."""
+    return {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+        "node_preflight_root": params["root"],
+        "node_preflight_search_path": params["search_path"],
+        "node_preflight_profiles": params["profiles"],
+        "node_preflight_exclude": params["exclude"],
+        "node_preflight_settings": params["settings"],
     }
 
 
