@@ -199,6 +199,14 @@ def _model_pcie_gen(ctx):
         return None
 
 
+def _gen(speed):
+    """PCIe generation of a sysfs speed; None when missing or "Unknown" (the kernel's word for a link it
+    cannot read, as on virtual functions)."""
+    if not speed or speed.strip() == "Unknown":
+        return None
+    return parse_pcie_speed(speed)
+
+
 @check("gpu.pcie", "fabric", profiles=GPU_PROFILES)
 def pcie(ctx):
     """Every GPU and NIC at its full link width; NICs at their full speed; GPUs able to reach the model's
@@ -212,17 +220,11 @@ def pcie(ctx):
             observed[dev["address"]] = f"x{width} of x{top}, {dev['current_speed']} of {dev['max_speed']}"
             if width and top and width.isdigit() and top.isdigit() and int(width) < int(top):
                 bad.append(f"{dev['address']} runs x{width} of x{top}")
-            speeds = dev["current_speed"] and dev["max_speed"]
-            if (
-                kind == "nics"
-                and speeds
-                and parse_pcie_speed(dev["current_speed"]) < parse_pcie_speed(dev["max_speed"])
-            ):
+            current, top_gen = _gen(dev["current_speed"]), _gen(dev["max_speed"])
+            if kind == "nics" and current and top_gen and current < top_gen:
                 bad.append(f"NIC {dev['address']} at {dev['current_speed']} of {dev['max_speed']}")
-            if kind == "gpus" and want_gen and dev["max_speed"]:
-                gen = parse_pcie_speed(dev["max_speed"])
-                if gen < int(want_gen):
-                    bad.append(f"GPU {dev['address']} reaches PCIe Gen{gen}, the model needs Gen{want_gen}")
+            if kind == "gpus" and want_gen and top_gen and top_gen < int(want_gen):
+                bad.append(f"GPU {dev['address']} reaches PCIe Gen{top_gen}, the model needs Gen{want_gen}")
     expected = "full width" + (f", GPUs Gen{want_gen}" if want_gen else "")
     if bad:
         return failed(observed, expected, "degraded PCIe links: " + "; ".join(bad))
