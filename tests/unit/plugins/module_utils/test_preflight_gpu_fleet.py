@@ -4,7 +4,7 @@ history, Xid decisions and repeats, the fabric manager and fabric state, SXids, 
 import shutil
 
 import pytest
-from conftest import put_file, run
+from conftest import NOW, put_file, run
 from preflight_fixture_root import FIXTURES
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_checks_gpu import gpu_fields
@@ -322,3 +322,16 @@ def test_pcie_and_infiniband_malformed_and_missing(host):
     sysfs(host, "malformed")
     assert run(host(), "gpu.pcie")["message"] == "could not evaluate: not a PCIe link speed: 'fast'"
     assert run(host(), "gpu.ib.ports")["status"] == "fail"
+
+
+def test_xid_history_from_the_journal_reads_every_boot(host):
+    # `journalctl -k` means the current boot only: the history asks for the kernel transport instead.
+    since = int(NOW - 604800)
+    script = (
+        "#!/bin/sh\n"
+        f'[ "$*" = "_TRANSPORT=kernel -q --no-pager -o short-iso --since @{since}" ] || exit 64\n'
+        f'cat "{FIXTURES / "kernel-log/xid-repeat.log"}"\n'
+    )
+    put_file(host.root, "bin/journalctl", script, 0o755)
+    result = run(host(settings={"kernel_log_source": "journal"}), "gpu.xid")
+    assert result["message"] == "Xid back after a reboot, hardware inspection needed: PCI:0000:5d:00 Xid 48 in 2 boots"
