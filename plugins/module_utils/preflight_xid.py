@@ -157,7 +157,7 @@ def repeats_across_boots(events, decisions):
     An Xid that comes back after the reboot that was meant to clear it points at the hardware: NVIDIA's
     buckets say to reset or reboot first and to contact support (inspection, RMA) when it persists."""
     boots = {}
-    for (boot, pci, code, _rest), decision in zip(events, decisions, strict=True):
+    for (boot, pci, code, _rest), decision in zip(events, decisions):  # noqa: B905 (targets may run Python 3.9: no strict=)
         if decision == DRAIN:
             boots.setdefault((pci, code), set()).add(boot)
     return {key: len(seen) for key, seen in boots.items() if len(seen) > 1}
