@@ -42,6 +42,10 @@ def test_healthy_host_passes():
     assert results["gpu.count"]["observed"] == 8
     assert results["time.sync"]["status"] == "pass"
     assert results["net.ip_forward"]["observed"] == "1"
+    assert results["gpu.fabric_manager"]["message"] == (
+        "nvidia-fabricmanager 535.129.03 active for 8 GPU(s) on an NVSwitch fabric"
+    )
+    assert results["gpu.ecc.sram"]["status"] == results["gpu.fabric_state"]["status"] == "pass"
 
 
 def test_broken_host_fails_with_exactly_its_faults():
@@ -50,6 +54,11 @@ def test_broken_host_fails_with_exactly_its_faults():
     results = by_id(data)
     assert results["gpu.count"]["observed"] == 7
     assert results["gpu.xid"]["observed"] == [79]
+    # The ECC history and the fabric, through the stand-in nvidia-smi (it answers only the recorded command
+    # lines) and the missing fabric manager.
+    assert results["gpu.ecc.sram"]["message"].endswith("GPU 3: 2 uncorrected, 14 corrected")
+    assert results["gpu.fabric_state"]["message"].startswith("GPUs not registered with the NVSwitch fabric")
+    assert results["gpu.fabric_manager"]["observed"] == "inactive"
     assert results["kubelet.leftover_files"]["observed"] == ["/etc/kubernetes/kubelet.conf"]
     assert "Cannot talk to daemon" in results["time.sync"]["message"]
 

@@ -172,6 +172,7 @@ def test_node_problem_detector_configs_follow_npd_fields(rendered):
     npd_schemas.validate_custom_plugin_monitor(custom)
     assert {r["condition"] for r in custom["rules"]} == {
         "GPUHealthProblem",
+        "GPUFabricProblem",
         "TimeSyncProblem",
         "ContainerRuntimeProblem",
         "DiskProblem",
