@@ -64,6 +64,26 @@ def test_broken_host_fails_with_exactly_its_faults():
 
 
 @pytest.mark.parametrize("host", [HEALTHY, BROKEN])
+def test_kubeadm_checks_on_real_hosts(host):
+    """kubeadm's remaining checks against what the lab hosts really are: the machine's kernel config through
+    the container's /proc/config.gz, no firewalld, no kubelet unit or binary yet, no ctr, an IPv4 cluster."""
+    results = by_id(report(host))
+    assert (results["kernel.config"]["status"], results["kernel.config"]["observed"]["missing"]) == ("pass", [])
+    assert results["kernel.config"]["observed"]["config"] == "/proc/config.gz"
+    assert (results["firewalld.inactive"]["status"], results["firewalld.inactive"]["observed"]) == ("pass", "inactive")
+    enabled = results["kubelet.service_enabled"]
+    assert (enabled["status"], enabled["observed"]) == ("warn", "not-found")
+    assert results["net.http_proxy"]["status"] == "pass"
+    skipped = {i: results[i]["message"] for i in ("kubelet.version_skew", "images.present", "net.ipv6_forward")}
+    assert skipped == {
+        "kubelet.version_skew": "kubelet not found",
+        "images.present": "ctr not found",
+        "net.ipv6_forward": "no IPv6 in service_cidr, pod_cidr or api_endpoint: IPv6 forwarding is not needed",
+    }
+    assert all(results[i]["status"] == "skip" for i in skipped)
+
+
+@pytest.mark.parametrize("host", [HEALTHY, BROKEN])
 def test_lab_differences_are_ignored_and_operator_checks_ran(host):
     data = report(host)
     assert set(data["summary"]["ignored"]) <= set(LAB_IGNORED)
