@@ -279,7 +279,12 @@ def test_sxid(host):
 
 
 def sysfs(host, name):
+    """A recorded sysfs tree under the fixture root. Its PCI device folders are stored with '_' for ':'
+    (0000_05_00.0): ansible-test refuses ':' in file names. The copy gets the kernel's names back."""
+    devices = host.root / "sys/bus/pci/devices"
     shutil.copytree(FIXTURES / "sysfs" / name / "sys", host.root / "sys", dirs_exist_ok=True)
+    for folder in devices.iterdir() if devices.is_dir() else ():
+        folder.rename(devices / folder.name.replace("_", ":"))
 
 
 def test_pcie_numa_and_infiniband_on_a_healthy_hgx(host):
