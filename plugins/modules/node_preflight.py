@@ -68,7 +68,7 @@ options:
         C(time_max_offset_s) (0.1), C(time_local_reference_ok) (false; chronyd serving its own clock is
         not synchronised), C(kernel_log_source) (V(journal), V(kmsg) or V(file)), C(kernel_log_path),
         C(kernel_log_lookback_s) (3600), C(writable_paths), C(d_state_max) (0), C(gpu_xid_drain),
-        C(gpu_xid_application) (codes moved to drain or application), C(gpu_xid_history_s) (604800: the
+        C(gpu_xid_application) (codes moved to drain or application), C(gpu_xid_history_s) (604800, the
         kernel log across boots for Xids that come back), C(kubelet_config), C(kubelet_kubeconfig),
         C(fabric_manager_service) (C(nvidia-fabricmanager)), C(gpu_model) (else from the GPUs' name),
         C(gpu_thresholds) (a dict overriding the per-model thresholds), C(ib_rate_gbps),
