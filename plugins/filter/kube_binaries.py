@@ -28,45 +28,59 @@ def kube_binaries_problems(settings, checksums, arch):
     if not isinstance(version, str) or not _VERSION.match(version):
         problems.add("kube_binaries_version", "must be a release version X.Y.Z without a leading v", version)
         version = None
-    url = settings.get("kube_binaries_base_url")
-    why = url_problem(url)
-    if why:
-        problems.add("kube_binaries_base_url", why, url)
-    elif str(url).rstrip("/") != str(url) or "?" in str(url) or "#" in str(url):
-        problems.add("kube_binaries_base_url", "must end with the release folder: no trailing '/', query or fragment", url)
-    components = settings.get("kube_binaries_components")
-    if not isinstance(components, list):
-        problems.add("kube_binaries_components", f"must be a list of {', '.join(COMPONENTS)}", components)
-        components = []
-    unknown = [c for c in components if c not in COMPONENTS]
-    if unknown:
-        problems.add("kube_binaries_components", f"may list only {', '.join(COMPONENTS)}", unknown)
-    if len(set(map(str, components))) != len(components):
-        problems.add("kube_binaries_components", "lists a binary twice", components)
+    _url_problems(problems, settings.get("kube_binaries_base_url"))
+    components = _component_problems(problems, settings.get("kube_binaries_components"))
     for name in ("kube_binaries_bin_dir", "kube_binaries_cache_dir"):
         value = settings.get(name)
         if not isinstance(value, str) or not posixpath.isabs(value) or posixpath.normpath(value) == "/":
             problems.add(name, "must be an absolute folder path other than /", value)
     if not isinstance(checksums, dict):
         problems.add("kube_binaries_checksums", "must map version -> arch -> binary -> sha256:<hex>", checksums)
-        return problems.messages
-    if arch not in ARCHES:
-        problems.add("kube_binaries_version", f"binaries are pinned for {', '.join(ARCHES)} only, not this host's {arch}")
-        return problems.messages
-    if version is None:
-        return problems.messages
+    elif arch not in ARCHES:
+        problems.add(
+            "kube_binaries_version", f"binaries are pinned for {', '.join(ARCHES)} only, not this host's {arch}"
+        )
+    elif version is not None:
+        _checksum_problems(problems, checksums, version, arch, components)
+    return problems.messages
+
+
+def _url_problems(problems, url):
+    why = url_problem(url)
+    if why:
+        problems.add("kube_binaries_base_url", why, url)
+    elif str(url).rstrip("/") != str(url) or "?" in str(url) or "#" in str(url):
+        problems.add(
+            "kube_binaries_base_url", "must end with the release folder: no trailing '/', query or fragment", url
+        )
+
+
+def _component_problems(problems, components):
+    """The known components listed (in order), after adding the problems of the list."""
+    if not isinstance(components, list):
+        problems.add("kube_binaries_components", f"must be a list of {', '.join(COMPONENTS)}", components)
+        return []
+    unknown = [c for c in components if c not in COMPONENTS]
+    if unknown:
+        problems.add("kube_binaries_components", f"may list only {', '.join(COMPONENTS)}", unknown)
+    if len(set(map(str, components))) != len(components):
+        problems.add("kube_binaries_components", "lists a binary twice", components)
+    return [c for c in components if c in COMPONENTS]
+
+
+def _checksum_problems(problems, checksums, version, arch, components):
     pinned = checksums.get(version)
     pinned = pinned.get(arch) if isinstance(pinned, dict) else None
     pinned = pinned if isinstance(pinned, dict) else {}
-    listed = [c for c in components if c in COMPONENTS]
-    missing = [name for name in listed if pinned.get(name) is None]
+    missing = [name for name in components if pinned.get(name) is None]
     if missing:
         problems.add(
             "kube_binaries_version",
             f"{version} has no pinned sha256 for {', '.join(missing)} on {arch}: add it to kube_binaries_checksums"
-            f" ({version} -> {arch} -> <binary>: sha256:<hex> from the release's .sha256 files) or pick a pinned version",
+            f" ({version} -> {arch} -> <binary>: sha256:<hex> from the release's .sha256 files)"
+            " or pick a pinned version",
         )
-    for name in [name for name in listed if name not in missing]:
+    for name in [name for name in components if name not in missing]:
         value = pinned[name]
         why = checksum_problem(value, allow_url=False)
         if why or not str(value).lower().startswith("sha256:"):
@@ -75,7 +89,6 @@ def kube_binaries_problems(settings, checksums, arch):
                 f"{version} -> {arch} -> {name} {why or 'must be sha256:<64 hex digits>'}",
                 value,
             )
-    return problems.messages
 
 
 class FilterModule:

@@ -60,7 +60,9 @@ def test_a_wrong_pinned_checksum_is_refused_and_the_installed_binary_kept():
     extra = {"kube_binaries_checksums": {"1.34.5": {"amd64": {"kubectl": f"sha256:{BAD_SHA256}"}}}}
     returncode, output = run_scenario_playbook(SCENARIO / "install.yml", extra)
     assert returncode != 0, output[-2000:]
-    assert re.search(rf"The checksum for \S+ did not match {BAD_SHA256}; it was {KUBECTL_SHA256}", output), output[-2000:]
+    assert re.search(rf"The checksum for \S+ did not match {BAD_SHA256}; it was {KUBECTL_SHA256}", output), output[
+        -2000:
+    ]
     assert re.search(rf"{NODE} *: ok=\d+ +changed=0 .*failed=1", output), output[-2000:]
     assert sha256(KUBECTL) == KUBECTL_SHA256
     assert sha256(CACHED) == KUBECTL_SHA256
