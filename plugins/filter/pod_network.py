@@ -18,7 +18,8 @@ IDENTITY_MODES = ("crd", "kvstore")
 ROUTING_MODES = ("tunnel", "native")
 TUNNEL_PROTOCOLS = ("vxlan", "geneve")
 # The per-node block: /16 (65534 pods) at most, /28 (14 pods) at least.
-MASK_MIN, MASK_MAX = 16, 28
+MASK_MIN = 16
+MASK_MAX = 28
 # bpf.* values the role sets, by variable; 0 leaves the map to bpf.mapDynamicSizeRatio.
 BPF_MAPS = {
     "pod_network_bpf_ct_tcp_max": "ctTcpMax",
