@@ -1,6 +1,6 @@
 """The add-on roles render on the controller, without a cluster, objects the Kubernetes 1.34 API accepts.
 
-Runs the real roles (coredns, node_problem_detector, gpu_operator, kube_eventer) with ansible-playbook
+Runs the real roles (pod_network, coredns, node_problem_detector, gpu_operator, kube_eventer) with ansible-playbook
 on localhost without a kubeconfig: they write their objects (and the GPU Operator's chart values) to
 the manifest folder. Every object is validated strictly against the Kubernetes 1.34 OpenAPI schema
 (tests/tools/kube_schemas.py, unknown fields fail); node-problem-detector's monitor files against its
@@ -32,6 +32,7 @@ PLAYBOOK = """
 - hosts: localhost
   gather_facts: false
   roles:
+    - aiplatform.cluster.pod_network
     - aiplatform.cluster.coredns
     - aiplatform.cluster.node_problem_detector
     - aiplatform.cluster.gpu_operator
@@ -92,8 +93,9 @@ def test_every_add_on_is_rendered_and_a_second_run_changes_nothing(rendered):
         "gpu-operator-values.yaml",
         "kube-eventer.yaml",
         "node-problem-detector.yaml",
+        "pod-network-cilium-values.yaml",
     ]
-    assert recap(rendered["first"].stdout)["changed"] == 5  # the folder and the four files
+    assert recap(rendered["first"].stdout)["changed"] == 6  # the folder and the five files
     assert recap(rendered["second"].stdout)["changed"] == 0
 
 
@@ -248,6 +250,18 @@ def test_gpu_operator_values_render_with_the_pinned_chart(rendered):
             ["'operator.defaultRuntime' was removed from the chart", "'driverr' is not a value of the pinned chart"],
         ),
         ({"kube_eventer_webhook_url": "ftp://x"}, ["kube_eventer_webhook_url: must be an http:// or https:// URL"]),
+        ({"pod_network_cni": "calico"}, ["pod_network_cni: must be one of cilium (got 'calico')"]),
+        (
+            {"pod_network_pod_cidr": "10.96.0.0/16", "kube_apiserver_control_plane_endpoint": "https://api:6443"},
+            ["pod_network_pod_cidr: must not overlap the service CIDR 10.96.0.0/12",
+             "pod_network_api_endpoint: must be host or host:port"],
+        ),
+        (
+            # 4 nodes in the inventory, 2 blocks of /24 in a /23.
+            {"pod_network_pod_cidr": "172.16.0.0/23", "pod_network_values_extra": {"hubbel": {}}},
+            ["pod_network_node_mask_size: leaves 2 node blocks of /24 in 172.16.0.0/23 for 4 nodes"],
+        ),
+        ({"pod_network_values_extra": {"hubbel": {}}}, ["pod_network_values_extra: 'hubbel' is not a value"]),
     ],
 )  # fmt: skip
 def test_bad_input_is_refused_before_anything_is_written(tmp_path, extra, messages):
@@ -261,6 +275,16 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path, extra, messag
         assert message in result.stdout
     assert "Check the add-on inputs" in result.stdout
     assert not manifests.exists()
+
+
+def test_pod_network_values_in_the_manifest_folder(rendered):
+    values = yaml.safe_load((rendered["dir"] / "pod-network-cilium-values.yaml").read_text())
+    assert values["ipam"] == {
+        "mode": "cluster-pool",
+        "operator": {"clusterPoolIPv4PodCIDRList": ["10.128.0.0/10"], "clusterPoolIPv4MaskSize": 24},
+    }
+    assert (values["kubeProxyReplacement"], values["k8sServiceHost"]) == (True, "auto")
+    assert values["hubble"] == {"enabled": False}
 
 
 def test_addons_playbook_says_it_skips_without_a_kubeconfig(tmp_path):
@@ -283,6 +307,9 @@ def test_string_forms_from_extra_vars(tmp_path):
         gpu_operator_driver_enabled="false",
         kube_eventer_enabled="false",
         coredns_node_selector={"pool": "infra", "dns": "yes"},
+        pod_network_node_mask_size="23",
+        pod_network_kube_proxy_replacement="false",
+        pod_network_hubble_enabled="yes",
     )
     assert result.returncode == 0, result.stdout[-3000:]
     docs = documents(manifests / "coredns.yaml")
@@ -299,3 +326,6 @@ def test_string_forms_from_extra_vars(tmp_path):
     config = by_name(documents(manifests / "node-problem-detector.yaml"), "ConfigMap", "node-problem-detector-config")
     assert json.loads(config["data"]["aiplatform-checks.json"])["pluginConfig"]["max_output_length"] == 100
     assert not (manifests / "kube-eventer.yaml").exists()
+    network = yaml.safe_load((manifests / "pod-network-cilium-values.yaml").read_text())
+    assert network["ipam"]["operator"]["clusterPoolIPv4MaskSize"] == 23
+    assert (network["kubeProxyReplacement"], network["hubble"]) == (False, {"enabled": True})
