@@ -217,7 +217,8 @@ def _check_replicas(settings, errors, warnings):
     elif len(hosts) % 2 == 0:
         message = (
             f"topology_groups.control_plane: {len(hosts)} control planes in {settings.get('group')!r}, an even "
-            f"number: kubeadm's stacked members and leader election gain nothing from the last one (use {len(hosts) - 1} or {len(hosts) + 1})"
+            "number: the last one adds no failure tolerance to a majority (stacked etcd) and costs a replica "
+            f"(use {len(hosts) - 1} or {len(hosts) + 1})"
         )
         if settings.get("profile") == "production":
             errors.append(message + " (required by kube_apiserver_profile production)")
@@ -337,26 +338,31 @@ def _check_addresses(settings, errors):
             errors.append(f"kube_apiserver_{key} must be an absolute path (got {settings.get(key)!r})")
 
 
-def endpoint_problem(endpoint):
-    """Why ``endpoint`` is not ``host`` or ``host:port`` (host: an IP address, IPv6 in brackets with a port,
-    or a DNS name), or None."""
+def _split_endpoint(endpoint):
+    """(host, port or None, problem or None) of ``host``, ``host:port`` or ``[v6]:port``."""
     host, port = str(endpoint), None
-    if "://" in host or "/" in host:
-        return "a scheme or a path"
     if host.startswith("["):
         inside, _, rest = host[1:].partition("]")
         if rest and not rest.startswith(":"):
-            return "text after the bracketed address"
-        host, port = inside, rest[1:] if rest else None
-        if ":" not in host or ip_problem(host):
-            return "not an IPv6 address in the brackets"
-    elif host.count(":") == 1:
+            return inside, None, "text after the bracketed address"
+        if ":" not in inside or ip_problem(inside):
+            return inside, None, "not an IPv6 address in the brackets"
+        return inside, rest[1:] if rest else None, None
+    if host.count(":") == 1:
         host, port = host.split(":")
-    if port is not None and (not port.isdigit() or not 1 <= int(port) <= 65535):
-        return f"port {port!r}"
-    with contextlib.suppress(ValueError):
-        ipaddress.ip_address(host)
-        return None
+    return host, port, None
+
+
+def endpoint_problem(endpoint):
+    """Why ``endpoint`` is not ``host`` or ``host:port`` (host: an IP address, IPv6 in brackets with a port,
+    or a DNS name), or None."""
+    if "://" in str(endpoint) or "/" in str(endpoint):
+        return "a scheme or a path"
+    host, port, problem = _split_endpoint(endpoint)
+    if not problem and port is not None and (not port.isdigit() or not 1 <= int(port) <= 65535):
+        problem = f"port {port!r}"
+    if problem or not ip_problem(host) or _any_ip_problem(host) is None:
+        return problem
     labels = host.rstrip(".").split(".")
     if not host or len(host) > 253 or not all(_DNS_LABEL.match(label) for label in labels) or labels[-1].isdigit():
         return f"{host!r} is neither an IP address nor a DNS name"
@@ -400,30 +406,8 @@ def _check_networks(settings, errors):
 
 def _check_components(settings, errors):
     """controller-manager, scheduler and kube-proxy settings: numbers, durations and how they relate."""
-    for key in ("controller_manager_kube_api_qps", "controller_manager_kube_api_burst", "scheduler_kube_api_qps",
-                "scheduler_kube_api_burst"):  # fmt: skip
-        if not is_int(settings.get(key)) or settings.get(key) < 1:
-            errors.append(f"kube_apiserver_{key} must be a positive integer (got {settings.get(key)!r})")
-    for component in ("controller_manager", "scheduler"):
-        qps, burst = settings.get(f"{component}_kube_api_qps"), settings.get(f"{component}_kube_api_burst")
-        if is_int(qps) and is_int(burst) and burst < qps:
-            errors.append(f"kube_apiserver_{component}_kube_api_burst must be at least its qps ({qps}; got {burst})")
-    seconds = {}
-    for key in ("node_monitor_period", "node_monitor_grace_period", "leader_elect_lease_duration",
-                "leader_elect_renew_deadline", "leader_elect_retry_period"):  # fmt: skip
-        seconds[key] = _seconds(settings.get(key))
-        if not seconds[key]:
-            errors.append(f"kube_apiserver_{key} must be a duration such as 40s (got {settings.get(key)!r})")
-    if seconds["node_monitor_period"] and seconds["node_monitor_grace_period"]:
-        if seconds["node_monitor_grace_period"] <= seconds["node_monitor_period"]:
-            errors.append("kube_apiserver_node_monitor_grace_period must be longer than kube_apiserver_node_monitor_period")
-    lease, renew, retry = (seconds[k] for k in ("leader_elect_lease_duration", "leader_elect_renew_deadline",
-                                                  "leader_elect_retry_period"))  # fmt: skip
-    if lease and renew and retry and not retry < renew < lease:
-        errors.append(
-            "kube_apiserver_leader_elect_retry_period < kube_apiserver_leader_elect_renew_deadline < "
-            "kube_apiserver_leader_elect_lease_duration must hold (leader election refuses otherwise)"
-        )
+    _check_rates(settings, errors)
+    _check_periods(settings, errors)
     syncs = settings.get("controller_manager_concurrent_syncs")
     if not isinstance(syncs, dict):
         errors.append(f"kube_apiserver_controller_manager_concurrent_syncs must be a dict (got {syncs!r})")
@@ -439,9 +423,37 @@ def _check_components(settings, errors):
             f"kube_apiserver_kube_proxy_mode must be one of {', '.join(KUBE_PROXY_MODES)} "
             f"(got {settings.get('kube_proxy_mode')!r})"
         )
-    for key in ("kube_proxy_sync_period", "kube_proxy_min_sync_period"):
-        if not _seconds(settings.get(key)):
-            errors.append(f"kube_apiserver_{key} must be a duration such as 30s (got {settings.get(key)!r})")
+
+
+def _check_rates(settings, errors):
+    for component in ("controller_manager", "scheduler"):
+        qps, burst = settings.get(f"{component}_kube_api_qps"), settings.get(f"{component}_kube_api_burst")
+        for key, value in ((f"{component}_kube_api_qps", qps), (f"{component}_kube_api_burst", burst)):
+            if not is_int(value) or value < 1:
+                errors.append(f"kube_apiserver_{key} must be a positive integer (got {value!r})")
+        if is_int(qps) and is_int(burst) and 0 < burst < qps:
+            errors.append(f"kube_apiserver_{component}_kube_api_burst must be at least its qps ({qps}; got {burst})")
+
+
+_PERIODS = ("node_monitor_period", "node_monitor_grace_period", "leader_elect_lease_duration",
+            "leader_elect_renew_deadline", "leader_elect_retry_period", "kube_proxy_sync_period",
+            "kube_proxy_min_sync_period")  # fmt: skip
+
+
+def _check_periods(settings, errors):
+    seconds = {key: _seconds(settings.get(key)) for key in _PERIODS}
+    for key, value in seconds.items():
+        if not value:
+            errors.append(f"kube_apiserver_{key} must be a duration such as 40s (got {settings.get(key)!r})")
+    period, grace = seconds["node_monitor_period"], seconds["node_monitor_grace_period"]
+    if period and grace and grace <= period:
+        errors.append("kube_apiserver_node_monitor_grace_period must be longer than kube_apiserver_node_monitor_period")
+    lease, renew, retry = (seconds[f"leader_elect_{k}"] for k in ("lease_duration", "renew_deadline", "retry_period"))
+    if lease and renew and retry and not retry < renew < lease:
+        errors.append(
+            "kube_apiserver_leader_elect_retry_period < kube_apiserver_leader_elect_renew_deadline < "
+            "kube_apiserver_leader_elect_lease_duration must hold (leader election refuses otherwise)"
+        )
 
 
 def _any_ip_problem(value):

@@ -51,7 +51,10 @@ _NODE_REGISTRATION = _object(
     {
         "name": _STR,
         "criSocket": _STR,
-        "taints": {"type": ["array", "null"], "items": _object({"key": _STR, "value": _STR, "effect": _STR}, ["key", "effect"])},
+        "taints": {
+            "type": ["array", "null"],
+            "items": _object({"key": _STR, "value": _STR, "effect": _STR}, ["key", "effect"]),
+        },
         "kubeletExtraArgs": {"type": "array", "items": _ARG},
         "ignorePreflightErrors": _STRS,
         "imagePullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]},
@@ -59,10 +62,9 @@ _NODE_REGISTRATION = _object(
     }
 )
 # kubeadm v1beta4 Timeouts.
-_TIMEOUTS = _object(
-    {name: _DURATION for name in ("controlPlaneComponentHealthCheck", "kubeletHealthCheck", "kubernetesAPICall",
-                                  "etcdAPICall", "tlsBootstrap", "discovery", "upgradeManifests")}  # fmt: skip
-)
+_TIMEOUT_NAMES = ("controlPlaneComponentHealthCheck", "kubeletHealthCheck", "kubernetesAPICall", "etcdAPICall",
+                  "tlsBootstrap", "discovery", "upgradeManifests")  # fmt: skip
+_TIMEOUTS = _object({name: _DURATION for name in _TIMEOUT_NAMES})
 # kubeadm v1beta4 Discovery: a bootstrap token (with the CA's public key pins) or a kubeconfig file.
 _DISCOVERY = _object(
     {
