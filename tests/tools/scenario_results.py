@@ -22,8 +22,8 @@ MIN_PASSED = {
     "apiserver": 24,  # 8 tests x cp1-cp3
     "etcd_colocated": 31,  # 10 tests x cp1-cp3, + the rolling restart
     "etcd_ops": 10,  # controller-side, once each
-    "etcd_separate": 66,
-    "kubeadm": 11,  # controller-side, once each  # 10 tests x 7 hosts, less 5 host-specific skips, + the rolling restart
+    "etcd_separate": 66,  # 10 tests x 7 hosts, less 5 host-specific skips, + the rolling restart
+    "kubeadm": 11,  # controller-side, once each
     "node_os": 12,  # 10 tests, 2 of them on both hosts
     "monitoring": 10,  # mon1, etcd1, node1: targets, rules, alert path, remote-write gap, -e strings
     "preflight": 21,  # 9 on the hosts and the playbooks, 12 of the node-problem-detector plugin
