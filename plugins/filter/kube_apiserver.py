@@ -342,7 +342,9 @@ def _split_endpoint(endpoint):
     """(host, port or None, problem or None) of ``host``, ``host:port`` or ``[v6]:port``."""
     host, port = str(endpoint), None
     if host.startswith("["):
-        inside, _, rest = host[1:].partition("]")
+        if "]" not in host:
+            return host, None, "no closing bracket"
+        inside, rest = host[1:].split("]", 1)
         if rest and not rest.startswith(":"):
             return inside, None, "text after the bracketed address"
         if ":" not in inside or ip_problem(inside):
@@ -374,7 +376,7 @@ def _seconds(value):
     text = str(value or "")
     if not _DURATION.match(text):
         return None
-    return sum(float(n) * _UNITS[u] for n, _, u in re.findall(r"(\d+(\.\d+)?)(ns|us|ms|s|m|h)", text))
+    return sum(float(n) * _UNITS[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)", text))
 
 
 def _check_networks(settings, errors):

@@ -136,9 +136,9 @@ def test_controller_manager_and_scheduler_settings_for_large_clusters():
     assert manager["concurrent-deployment-syncs"] == "20" and manager["concurrent-gc-syncs"] == "50"
     assert scheduler["kube-api-qps"] == "200" and scheduler["kube-api-burst"] == "400"
     for component in (manager, scheduler):
-        assert (component["leader-elect"], component["leader-elect-lease-duration"],
-                component["leader-elect-renew-deadline"], component["leader-elect-retry-period"]) == (
-                "true", "60s", "40s", "10s")  # fmt: skip
+        names = ("leader-elect", "leader-elect-lease-duration", "leader-elect-renew-deadline",
+                 "leader-elect-retry-period")  # fmt: skip
+        assert [component[name] for name in names] == ["true", "60s", "40s", "10s"]
     assert cluster["networking"]["podSubnet"] == "10.128.0.0/11"
     assert kube_apiserver_component_args(settings(controller_manager_concurrent_syncs={}))["controllerManager"].get(
         "concurrent-gc-syncs") is None  # fmt: skip
@@ -173,6 +173,7 @@ BAD = {
     "endpoint port not a number": ({"control_plane_endpoint": "lb:http"}, "kube_apiserver_control_plane_endpoint"),
     "endpoint bad IPv4": ({"control_plane_endpoint": "10.0.0.300"}, "kube_apiserver_control_plane_endpoint"),
     "endpoint bad brackets": ({"control_plane_endpoint": "[lb]:6443"}, "kube_apiserver_control_plane_endpoint"),
+    "endpoint open bracket": ({"control_plane_endpoint": "[fd00::1"}, "kube_apiserver_control_plane_endpoint"),
     "endpoint IPv6 without brackets and a port": (
         {"control_plane_endpoint": "fd00::1:6443:x"}, "kube_apiserver_control_plane_endpoint"),
     "pod CIDR not a network": ({"pod_cidr": "10.128.0.1/11"}, "kube_apiserver_pod_cidr"),
