@@ -1,4 +1,4 @@
-"""The collection's kubeadm orchestration, read from the recording stand-in kubeadm (files/kubeadm).
+"""The collection's kubeadm orchestration, read from the recording stand-in kubeadm (files/kubeadm_standin.py).
 
 This verifies our orchestration, not kubeadm (docs/kubeadm.md#what-the-lab-shows): which kubeadm calls run
 where, in which order, with which arguments and configuration kinds; that a converged cluster gets no

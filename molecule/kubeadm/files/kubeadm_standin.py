@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """A recording stand-in for kubeadm (the kubeadm scenario only; docs/kubeadm.md#what-the-lab-shows).
 
 It verifies nothing about kubeadm: it records each call (argv, the kinds of the --config file, a copy of
@@ -19,8 +18,15 @@ import time
 LOG = "/var/log/kubeadm-standin.jsonl"
 COPIES = "/var/lib/kubeadm-standin"
 K8S = "/etc/kubernetes"
-CP_FILES = ["admin.conf", "kubelet.conf", "controller-manager.conf", "scheduler.conf", "manifests/kube-apiserver.yaml",
-            "manifests/kube-controller-manager.yaml", "manifests/kube-scheduler.yaml"]
+CP_FILES = [
+    "admin.conf",
+    "kubelet.conf",
+    "controller-manager.conf",
+    "scheduler.conf",
+    "manifests/kube-apiserver.yaml",
+    "manifests/kube-controller-manager.yaml",
+    "manifests/kube-scheduler.yaml",
+]
 
 
 def option(argv, name):
@@ -40,9 +46,11 @@ def write(path, text, mode=0o600):
 
 
 def kubeconfig(endpoint, user):
-    return (f"apiVersion: v1\nkind: Config\nclusters:\n- name: kubernetes\n  cluster:\n    server: https://{endpoint}\n"
-            f"contexts:\n- name: {user}@kubernetes\n  context: {{cluster: kubernetes, user: {user}}}\n"
-            f"current-context: {user}@kubernetes\nusers:\n- name: {user}\n  user: {{}}\n")
+    return (
+        f"apiVersion: v1\nkind: Config\nclusters:\n- name: kubernetes\n  cluster:\n    server: https://{endpoint}\n"
+        f"contexts:\n- name: {user}@kubernetes\n  context: {{cluster: kubernetes, user: {user}}}\n"
+        f"current-context: {user}@kubernetes\nusers:\n- name: {user}\n  user: {{}}\n"
+    )
 
 
 def control_plane_files(text, pki, with_ca):
@@ -52,14 +60,33 @@ def control_plane_files(text, pki, with_ca):
         write(f"{K8S}/{name}", content)
     if with_ca:
         os.makedirs(pki, exist_ok=True)
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=kubernetes",
-                        "-keyout", f"{pki}/ca.key", "-out", f"{pki}/ca.crt"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=kubernetes",
+                "-keyout",
+                f"{pki}/ca.key",
+                "-out",
+                f"{pki}/ca.crt",
+            ],
+            check=True,
+            capture_output=True,
+        )
     for name in ("sa.key", "front-proxy-ca.crt") + (() if with_ca else ("ca.crt", "ca.key")):
         # A joining control plane gets its certificates from the kubeadm-certs Secret: here, placeholders.
         write(f"{pki}/{name}", "stand-in\n")
 
 
-def main(argv):
+def record(argv):
+    """Log the call (and keep a copy of its --config file); the file's text."""
     config = option(argv, "--config")
     entry = {"argv": argv, "time": time.time()}
     text = ""
@@ -73,32 +100,45 @@ def main(argv):
         entry["copy"] = copy
     with open(LOG, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry) + "\n")
+    return text
+
+
+def init(argv, text, pki):
+    if "phase" in argv:
+        print(f"[upload-certs] Using certificate key:\n{field(text, 'certificateKey') or ''}")
+        return 0
+    control_plane_files(text, pki, with_ca=True)
+    write(f"{K8S}/super-admin.conf", kubeconfig(field(text, "controlPlaneEndpoint") or "127.0.0.1:6443", "super-admin"))
+    print(
+        f"Your Kubernetes control-plane has initialized successfully! --certificate-key {field(text, 'certificateKey')}"
+    )
+    return 0
+
+
+def join(text, pki):
+    if "controlPlane:" in text:
+        control_plane_files(text, pki, with_ca=False)
+    else:
+        write(f"{K8S}/kubelet.conf", kubeconfig(field(text, "apiServerEndpoint") or "", "kubelet"))
+        write(f"{K8S}/pki/ca.crt", "stand-in: the CA of the discovery\n", 0o644)
+    return 0
+
+
+def main(argv):
+    text = record(argv)
     command = [a for a in argv if not a.startswith("-")][:3]
     pki = field(text, "certificatesDir") or f"{K8S}/pki"
     if command[:2] == ["config", "validate"]:
-        if not entry.get("kinds"):
+        if "JoinConfiguration" not in text and "InitConfiguration" not in text:
             print("no kubeadm configuration kinds", file=sys.stderr)
             return 1
         return 0
-    if command[:1] == ["init"] and "phase" not in argv:
-        control_plane_files(text, pki, with_ca=True)
-        write(f"{K8S}/super-admin.conf", kubeconfig(field(text, "controlPlaneEndpoint") or "127.0.0.1:6443", "super-admin"))
-        key = field(text, "certificateKey") or ""
-        print(f"Your Kubernetes control-plane has initialized successfully! --certificate-key {key}")
-        return 0
-    if command[:1] == ["init"]:
-        print(f"[upload-certs] Using certificate key:\n{field(text, 'certificateKey') or ''}")
-        return 0
     if command[:2] == ["token", "create"]:
-        print(argv[argv.index("create") + 1])
+        print(command[2])
         return 0
-    if command[:1] == ["join"]:
-        if "controlPlane:" in text:
-            control_plane_files(text, pki, with_ca=False)
-        else:
-            write(f"{K8S}/kubelet.conf", kubeconfig(field(text, "apiServerEndpoint") or "", "kubelet"))
-            write(f"{K8S}/pki/ca.crt", "stand-in: the CA of the discovery\n", 0o644)
-        return 0
+    actions = {"init": lambda: init(argv, text, pki), "join": lambda: join(text, pki)}
+    if command[:1] and command[0] in actions:
+        return actions[command[0]]()
     print(f"kubeadm stand-in: {' '.join(argv)} is not recorded here", file=sys.stderr)
     return 2
 
