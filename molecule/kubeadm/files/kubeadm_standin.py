@@ -56,7 +56,11 @@ def kubeconfig(endpoint, user):
 def control_plane_files(text, pki, with_ca):
     endpoint = field(text, "controlPlaneEndpoint") or field(text, "apiServerEndpoint") or "127.0.0.1:6443"
     for name in CP_FILES:
-        content = kubeconfig(endpoint, name.split(".")[0]) if name.endswith(".conf") else "apiVersion: v1\nkind: Pod\n"
+        content = (
+            kubeconfig(endpoint, name.split(".", maxsplit=1)[0])
+            if name.endswith(".conf")
+            else "apiVersion: v1\nkind: Pod\n"
+        )
         write(f"{K8S}/{name}", content)
     if with_ca:
         os.makedirs(pki, exist_ok=True)
