@@ -281,7 +281,7 @@ def test_pod_network_values_in_the_manifest_folder(rendered):
     values = yaml.safe_load((rendered["dir"] / "pod-network-cilium-values.yaml").read_text())
     assert values["ipam"] == {
         "mode": "cluster-pool",
-        "operator": {"clusterPoolIPv4PodCIDRList": ["10.128.0.0/10"], "clusterPoolIPv4MaskSize": 24},
+        "operator": {"clusterPoolIPv4PodCIDRList": ["10.128.0.0/11"], "clusterPoolIPv4MaskSize": 24},
     }
     assert (values["kubeProxyReplacement"], values["k8sServiceHost"]) == (True, "auto")
     assert values["hubble"] == {"enabled": False}

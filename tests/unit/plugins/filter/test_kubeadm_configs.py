@@ -67,7 +67,8 @@ def args(component_config):
 
 
 def test_every_rendered_kubeadm_kind_validates():
-    documents = rendered()
+    assert [d["kind"] for d in rendered()] == ["InitConfiguration", "ClusterConfiguration"]  # kube-proxy off
+    documents = rendered(settings(kube_proxy_enabled=True))
     assert [d["kind"] for d in documents] == ["InitConfiguration", "ClusterConfiguration", "KubeProxyConfiguration"]
     for document in documents:
         assert kube_schemas.validate(document, VERSION) == "schema"
@@ -98,7 +99,7 @@ def test_schemas_catch_wrong_join_and_kube_proxy_fields():
     ):
         with pytest.raises(jsonschema.ValidationError):
             kube_schemas.validate(broken, VERSION)
-    proxy = kube_apiserver_kube_proxy_config(settings())
+    proxy = kube_apiserver_kube_proxy_config(settings(kube_proxy_enabled=True))
     for broken in (proxy | {"mode": "userspace"}, proxy | {"ipvs": {"syncPeriod": 30}}, proxy | {"portRanges": ""}):
         with pytest.raises(jsonschema.ValidationError):
             kube_schemas.validate(broken, VERSION)
@@ -144,16 +145,19 @@ def test_controller_manager_and_scheduler_settings_for_large_clusters():
         "concurrent-gc-syncs") is None  # fmt: skip
 
 
-def test_kube_proxy_ipvs_by_default_and_skipped_when_replaced():
-    proxy = kube_apiserver_kube_proxy_config(settings())
+def test_kube_proxy_skipped_by_default_and_ipvs_when_enabled():
+    # Off by default: Cilium's kube-proxy replacement (pod_network) is on by default.
+    assert kube_apiserver_kube_proxy_config(settings()) is None
+    assert kube_apiserver_kubeadm_init(settings(), KEY)["skipPhases"] == ["addon/kube-proxy"]
+    proxy = kube_apiserver_kube_proxy_config(settings(kube_proxy_enabled=True))
     assert (proxy["mode"], proxy["clusterCIDR"], proxy["ipvs"]["syncPeriod"], proxy["ipvs"]["minSyncPeriod"]) == (
         "ipvs", "10.128.0.0/11", "30s", "2s")  # fmt: skip
-    assert "skipPhases" not in kube_apiserver_kubeadm_init(settings(), KEY)
+    assert "skipPhases" not in kube_apiserver_kubeadm_init(settings(kube_proxy_enabled=True), KEY)
     replaced = settings(kube_proxy_enabled=False)
     assert kube_apiserver_kube_proxy_config(replaced) is None
     assert kube_apiserver_kubeadm_init(replaced, KEY)["skipPhases"] == ["addon/kube-proxy"]
     assert kube_apiserver_kube_proxy_config(settings(kube_proxy_enabled="false")) is None
-    nft = kube_apiserver_kube_proxy_config(settings(kube_proxy_mode="nftables"))
+    nft = kube_apiserver_kube_proxy_config(settings(kube_proxy_enabled=True, kube_proxy_mode="nftables"))
     assert "ipvs" not in nft and nft["nftables"]["syncPeriod"] == "30s"
     kube_schemas.validate(nft, VERSION)
 

@@ -22,7 +22,9 @@ VERSION = yaml.safe_load((ROOT / "roles/kube_addons/defaults/main.yml").read_tex
 ]["version"]
 KEYS = yaml.safe_load((ROOT / f"roles/pod_network/files/chart-keys-{VERSION}.yml").read_text())
 # What the templated defaults give without the kube_apiserver role in the play.
-TEMPLATED = {"pod_network_service_cidr": "10.96.0.0/12", "pod_network_api_endpoint": "", "pod_network_api_port": 6443}
+TEMPLATED = {
+    "pod_network_pod_cidr": "10.128.0.0/11",
+    "pod_network_service_cidr": "10.96.0.0/12", "pod_network_api_endpoint": "", "pod_network_api_port": 6443}
 SETTINGS = {
     key: TEMPLATED.get(key, value)
     for key, value in DEFAULTS.items()
@@ -40,8 +42,11 @@ def settings(**changes):
     return {**SETTINGS, **changes}
 
 
-def test_the_service_cidr_default_is_kube_apiservers():
+def test_the_cidr_and_port_defaults_are_kube_apiservers():
     apiserver = yaml.safe_load((ROOT / "roles/kube_apiserver/defaults/main.yml").read_text())
+    assert DEFAULTS["pod_network_pod_cidr"] == (
+        "{{ kube_apiserver_pod_cidr | default('" + apiserver["kube_apiserver_pod_cidr"] + "') }}"
+    )
     assert DEFAULTS["pod_network_service_cidr"] == (
         "{{ kube_apiserver_service_cidr | default('" + apiserver["kube_apiserver_service_cidr"] + "') }}"
     )
@@ -55,7 +60,7 @@ def test_defaults_give_the_large_cluster_values():
     assert pod_network_values(SETTINGS) == {
         "ipam": {
             "mode": "cluster-pool",
-            "operator": {"clusterPoolIPv4PodCIDRList": ["10.128.0.0/10"], "clusterPoolIPv4MaskSize": 24},
+            "operator": {"clusterPoolIPv4PodCIDRList": ["10.128.0.0/11"], "clusterPoolIPv4MaskSize": 24},
         },
         "kubeProxyReplacement": True,
         "k8sServiceHost": "auto",
@@ -93,7 +98,7 @@ def test_string_forms_endpoint_native_routing_kvstore_and_extra():
     assert values["operator"] == {"replicas": 3, "nodeSelector": {"a": "b"}}
     assert (values["routingMode"], values["ipv4NativeRoutingCIDR"], values["autoDirectNodeRoutes"]) == (
         "native",
-        "10.128.0.0/10",
+        "10.128.0.0/11",
         True,
     )
     assert "tunnelProtocol" not in values
@@ -156,8 +161,8 @@ def test_a_cni_not_in_the_list_is_refused_first():
             ["pod_network_node_mask_size: " + BLOCKS.format(16, "172.16.0.0/20", 17)],
         ),
         ({"pod_network_pod_cidr": "172.16.0.0/20"}, 16, []),
-        # The default /10 with /24 blocks holds 16384 nodes, not 16385.
-        ({}, 16385, ["pod_network_node_mask_size: " + BLOCKS.format(16384, "10.128.0.0/10", 16385)]),
+        # The default /11 with /24 blocks holds 8192 nodes, not 8193.
+        ({}, 8193, ["pod_network_node_mask_size: " + BLOCKS.format(8192, "10.128.0.0/11", 8193)]),
         (
             {"pod_network_api_endpoint": "https://api.example:6443"},
             1,
@@ -216,7 +221,7 @@ def test_bad_input_is_refused_naming_the_variable(changes, nodes, messages):
 
 def test_a_pod_cidr_holding_a_hosts_address_is_refused():
     assert pod_network_problems(settings(), KEYS, 3, ["10.130.1.7", "192.168.0.4", "node3.example", "fd00::1"]) == [
-        "pod_network_pod_cidr: must not contain the hosts' addresses (10.130.1.7) (got '10.128.0.0/10')"
+        "pod_network_pod_cidr: must not contain the hosts' addresses (10.130.1.7) (got '10.128.0.0/11')"
     ]
 
 
