@@ -24,7 +24,10 @@ KEYS = yaml.safe_load((ROOT / f"roles/pod_network/files/chart-keys-{VERSION}.yml
 # What the templated defaults give without the kube_apiserver role in the play.
 TEMPLATED = {
     "pod_network_pod_cidr": "10.128.0.0/11",
-    "pod_network_service_cidr": "10.96.0.0/12", "pod_network_api_endpoint": "", "pod_network_api_port": 6443}
+    "pod_network_service_cidr": "10.96.0.0/12",
+    "pod_network_api_endpoint": "",
+    "pod_network_api_port": 6443,
+}
 SETTINGS = {
     key: TEMPLATED.get(key, value)
     for key, value in DEFAULTS.items()
