@@ -67,6 +67,8 @@ def test_site_playbook_from_the_checkout_reports_every_host():
     assert by_host["ev1"]["address"] == "10.213.77.21"
     assert (LAB_REPORTS / "hosts" / "summary.md").read_text().count("| gpu") == 2
     assert json.loads((LAB_REPORTS / "preflight" / "summary.json").read_text())["hosts"] == len(LAB_HOSTS)
+    # join_nodes.yml preflights the nodes again at join time, into its own folder.
+    assert json.loads((LAB_REPORTS / "join" / "preflight" / "summary.json").read_text())["hosts"] == 2
 
 
 @pytest.mark.parametrize(

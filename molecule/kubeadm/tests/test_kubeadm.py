@@ -75,7 +75,9 @@ def spki_sha256(pem):
 def test_init_ran_once_on_the_first_control_plane_with_upload_certs():
     [init] = [c for c in calls(FIRST, changing=True) if c["argv"][0] == "init"]
     assert init["argv"] == ["init", "--config", CONFIG, "--upload-certs", "--skip-token-print"]
-    assert init["kinds"] == ["InitConfiguration", "ClusterConfiguration", "KubeProxyConfiguration"]
+    # kube-proxy is off by default (Cilium replaces it): no KubeProxyConfiguration, its phase skipped.
+    assert init["kinds"] == ["InitConfiguration", "ClusterConfiguration"]
+    assert kind(documents(FIRST, CONFIG), "InitConfiguration")["skipPhases"] == ["addon/kube-proxy"]
     for name in JOINING + WORKERS:
         assert not [c for c in calls(name) if c["argv"][0] == "init"], name
 
