@@ -189,12 +189,12 @@ def test_kube_eventer_sink(rendered):
     )
 
 
-def helm_template(values_file, chart):
+def helm_template(values_file, chart, release="gpu-operator", namespace="gpu-operator"):
     assert HELM.is_file(), (
         f"{HELM} is missing: run `python tests/tools/kube_clients.py build/kube-clients` (make kube-clients)"
     )
     result = subprocess.run(
-        [str(HELM), "template", "gpu-operator", str(chart), "--namespace", "gpu-operator", "--include-crds",
+        [str(HELM), "template", release, str(chart), "--namespace", namespace, "--include-crds",
          "--kube-version", "v1.34.0", "-f", str(values_file)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -225,6 +225,73 @@ def test_gpu_operator_values_render_with_the_pinned_chart(rendered):
         [str(HELM), "lint", str(chart), "-f", str(rendered["dir"] / "gpu-operator-values.yaml")],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+CILIUM_VERSION = yaml.safe_load((ROOT / "roles/kube_addons/defaults/main.yml").read_text())["kube_addons_versions"][
+    "cilium_chart"
+]["version"]
+POD_NETWORK_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  roles:
+    - aiplatform.cluster.pod_network
+"""
+# cilium-config entries each case must carry (the chart's names for the role's settings), written out.
+CILIUM_CONFIG_DEFAULTS = {
+    "ipam": "cluster-pool",
+    "cluster-pool-ipv4-cidr": "10.128.0.0/11",
+    "cluster-pool-ipv4-mask-size": "24",
+    "kube-proxy-replacement": "true",
+    "routing-mode": "tunnel",
+    "tunnel-protocol": "vxlan",
+    "identity-allocation-mode": "crd",
+    "enable-cilium-endpoint-slice": "true",
+    "bpf-map-dynamic-size-ratio": "0.0025",
+    "bpf-policy-map-max": "16384",
+    "bpf-lb-map-max": "65536",
+    "enable-hubble": "false",
+}
+
+
+@pytest.mark.parametrize(
+    ("extra", "objects", "config", "api"),
+    [
+        # The defaults with an endpoint ("" renders k8sServiceHost: auto, which helm resolves from the
+        # cluster's kube-public/cluster-info ConfigMap: `helm template` has no cluster and refuses it).
+        ({"pod_network_api_endpoint": "10.0.0.10"}, 22, CILIUM_CONFIG_DEFAULTS, ("10.0.0.10", "6443")),
+        (
+            {"pod_network_api_endpoint": "api.example.com:8443", "pod_network_routing_mode": "native",
+             "pod_network_identity_allocation_mode": "kvstore",
+             "pod_network_kvstore_endpoints": ["https://10.0.0.21:2379", "https://10.0.0.22:2379"],
+             "pod_network_bpf_ct_tcp_max": 1048576, "pod_network_node_mask_size": 25,
+             "pod_network_hubble_enabled": True},
+            25,
+            {**CILIUM_CONFIG_DEFAULTS, "routing-mode": "native", "identity-allocation-mode": "kvstore",
+             "cluster-pool-ipv4-mask-size": "25", "bpf-ct-global-tcp-max": "1048576", "enable-hubble": "true",
+             "kvstore": "etcd"},
+            ("api.example.com", "8443"),
+        ),
+    ],
+)  # fmt: skip
+def test_pod_network_values_render_with_the_pinned_cilium_chart(tmp_path, extra, objects, config, api):
+    result, manifests = run(tmp_path, POD_NETWORK_PLAYBOOK, **extra)
+    assert result.returncode == 0, result.stdout[-4000:]
+    values = manifests / "pod-network-cilium-values.yaml"
+    chart = ROOT / f"tests/fixtures/charts/cilium-{CILIUM_VERSION}.tgz"
+    # helm also checks the values against the chart's values.schema.json.
+    docs = helm_template(values, chart, release="cilium", namespace="kube-system")
+    assert len(docs) == objects, sorted(d["kind"] for d in docs)
+    # The chart ships no CRDs (the operator registers them): every object is a built-in kind.
+    assert [kube_schemas.validate(doc, KUBERNETES) for doc in docs] == ["openapi"] * objects
+    data = by_name(docs, "ConfigMap", "cilium-config")["data"]
+    assert {key: data.get(key) for key in config} == config
+    operator = by_name(docs, "Deployment", "cilium-operator")
+    assert operator["spec"]["replicas"] == 2
+    env = {e["name"]: e.get("value") for e in operator["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert (env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"]) == api
+    lint = subprocess.run([str(HELM), "lint", str(chart), "-f", str(values)], capture_output=True, text=True,
+                          check=False)  # fmt: skip
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 

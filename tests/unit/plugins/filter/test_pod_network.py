@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import chart_keys
 import pytest
 import yaml
 
@@ -43,6 +44,13 @@ NETWORK = "must be a network such as 10.128.0.0/10 (the address part without hos
 
 def settings(**changes):
     return {**SETTINGS, **changes}
+
+
+def test_key_list_is_the_packaged_charts():
+    # The committed list equals what the tool reads from the packaged chart (tests/fixtures/charts).
+    files = chart_keys.chart_files(ROOT / f"tests/fixtures/charts/cilium-{VERSION}.tgz")
+    assert chart_keys.chart_version(files) == VERSION
+    assert chart_keys.chart_keys(files) == KEYS
 
 
 def test_the_cidr_and_port_defaults_are_kube_apiservers():
