@@ -29,7 +29,7 @@ MIN_PASSED = {
     "monitoring": 10,  # mon1, etcd1, node1: targets, rules, alert path, remote-write gap, -e strings
     "preflight": 25,  # the hosts, the playbooks, kubeadm's checks on both hosts, the NPD plugin
     "runtime": 24,  # 13 on gpu1, the schema test, 2 drop-in, 6 rejections, 2 SSD judgements
-    "smoke": 7,  # 3 tests x 2 hosts, + the site report
+    "smoke": 11,  # 5 tests x 2 hosts, + the site report
 }
 
 

@@ -54,6 +54,13 @@ def test_lab_topology():
     assert all(hostvars[h]["ansible_host"] == "{{ lab_ip | default(inventory_hostname) }}" for h in hostvars), (
         "SSH to each host's address"
     )
+    # site.yml runs containerd on the control planes and the workers: their containers are privileged with
+    # the runtime's roots as volumes; the events etcd hosts stay unprivileged.
+    privileged = {h for h in hostvars if hostvars[h].get("lab_privileged")}
+    assert privileged == {"cp1", "cp2", "cp3", "gpu1", "gpu2"}
+    for host in privileged:
+        assert hostvars[host]["lab_volumes"] == ["/var/lib/containerd", "/var/lib/containerd-stargz-grpc"]
+    assert not any("lab_volumes" in hostvars[h] for h in ("ev1", "ev2", "ev3"))
 
 
 def test_sample_is_production_shaped():

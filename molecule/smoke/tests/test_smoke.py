@@ -4,6 +4,7 @@ import json
 import os
 
 import testinfra
+import yaml
 
 # The parts of the topology contract each host plays (host_report's summary.json).
 EXPECTED_PARTS = {
@@ -27,6 +28,23 @@ def test_hosts_reach_each_other_by_name(host):
         # Bash's /dev/tcp needs no extra package; port 22 is closed, so a refusal proves routing.
         probe = host.run(f"timeout 3 bash -c 'exec 3<>/dev/tcp/{address}/9' ; echo rc=$?")
         assert "Connection refused" in probe.stderr, probe
+
+
+# site.yml's runtime play covers the control planes as well as the workers (issue 17): these run on cp1 and gpu1.
+def test_containerd_runs(host):
+    containerd = host.service("containerd")
+    assert containerd.is_running
+    assert containerd.is_enabled
+    assert host.socket("unix:///run/containerd/containerd.sock").is_listening
+
+
+def test_kubelet_configuration_is_written(host):
+    config = host.file("/var/lib/kubelet/config.yaml")
+    assert config.exists
+    assert (config.user, config.group, config.mode) == ("root", "root", 0o600)
+    data = yaml.safe_load(config.content_string)
+    assert data["kind"] == "KubeletConfiguration"
+    assert data["containerRuntimeEndpoint"] == "unix:///run/containerd/containerd.sock"
 
 
 def test_site_report_lists_every_host_with_its_groups():
