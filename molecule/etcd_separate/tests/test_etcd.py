@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -28,6 +30,7 @@ SCENARIO = os.environ["MOLECULE_SCENARIO_NAME"]
 sys.path.insert(0, str(PROJECT / "tests/tools"))
 
 from lab_testinfra import from_molecule, inventory_vars, podman_host  # noqa: E402
+from scenario_playbook import run_scenario_playbook  # noqa: E402
 from tls_probe import refused_for_missing_certificate, tls_probe  # noqa: E402
 
 # The clusters each host is a member of, per scenario (molecule.yml's platforms and groups).
@@ -453,3 +456,25 @@ def test_writes_survive_a_rolling_restart_of_every_member():
         assert result["attempts_during_restarts"] > 0, f"{name}: no write attempted while members restarted"
         # Quorum held throughout: not one write failed while the playbook ran. Gaps are reported, not asserted.
         assert result["errors_during_restarts"] == 0, f"{name}: writes failed during the restarts: {result}"
+
+
+def test_a_fresh_controller_store_stops_the_role_instead_of_making_a_second_ca():
+    """A controller without the etcd PKI (a fresh clone, a CI runner, another operator) against the running
+    clusters: stopped in the CA check before any host changes, the members' CA named by the fingerprint
+    openssl prints for the store's ca.crt; no CA made in the fresh folder."""
+    fresh = EPHEMERAL / "fresh-etcd-pki"
+    shutil.rmtree(fresh, ignore_errors=True)
+    printed = subprocess.run(
+        ["openssl", "x509", "-in", str(EPHEMERAL / "etcd-pki" / "ca.crt"), "-noout", "-fingerprint", "-sha256"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip().split("=", 1)[1]  # fmt: skip
+    returncode, output = run_scenario_playbook(PROJECT / "playbooks/etcd.yml", {"etcd_pki_controller_dir": str(fresh)})
+    main_members = sorted(h for h, clusters in EXPECTED_CLUSTERS[SCENARIO].items() if "main" in clusters)
+    assert returncode == 2, output[-3000:]
+    assert (
+        f"etcd_pki_controller_dir: {fresh} has no etcd CA, but {', '.join(main_members)} hold one at {PKI}/ca.crt "
+        f"(SHA-256 {printed}); the role will not make a second CA" in output
+    ), output[-3000:]
+    for name in (h for h, clusters in EXPECTED_CLUSTERS[SCENARIO].items() if clusters):
+        assert re.search(rf"{name} : ok=\d+ changed=0 ", output), (name, output[-3000:])
+    assert not (fresh / "ca.key").exists() and not (fresh / "ca.crt").exists()
