@@ -168,13 +168,17 @@ def kube_apiserver_encryption_state(host_configs, provider, store_key, store_fil
     return _with_store(agreed, stored, store_file, as_bool(adopt) is True)
 
 
-def etcd_ca_problems(host_certificates, store_certificate, store_has_key, store_dir, host_path):
+def etcd_ca_problems(  # noqa: PLR0917 - a filter's arguments are positional in Jinja
+    host_certificates, store_certificate, store_has_key, store_dir, host_path, variable="etcd_pki_controller_dir"
+):
     """Messages when the members hold an etcd CA the controller's store does not (the role would make a
     second CA and reissue every certificate).
 
     ``host_certificates``: member -> its CA certificate as slurped (base64; '' or None when it has none);
     ``store_certificate``: the store's ``ca.crt`` as slurped ('' when absent), ``store_has_key``: whether
-    ``ca.key`` is there; ``store_dir``: etcd_pki_controller_dir; ``host_path``: the CA file on the members.
+    ``ca.key`` is there (None: not needed, not checked); ``store_dir``: the store, ``variable`` the variable
+    that names it (etcd_pki_controller_dir, or kube_apiserver_etcd_pki_controller_dir for the copies on the
+    control planes); ``host_path``: the CA file on the hosts.
     """
     held = {}
     for host, content in sorted((host_certificates or {}).items()):
@@ -185,26 +189,26 @@ def etcd_ca_problems(host_certificates, store_certificate, store_has_key, store_
     stored = certificate_fingerprint(stored_text) if stored_text is not None else None
     errors = []
     if stored_text is not None and stored is None:
-        errors.append(f"etcd_pki_controller_dir: {store_dir}/ca.crt is not a certificate: restore it from your backup")
-    if stored and as_bool(store_has_key) is not True:
+        errors.append(f"{variable}: {store_dir}/ca.crt is not a certificate: restore it from your backup")
+    if stored and store_has_key is not None and as_bool(store_has_key) is not True:
         errors.append(
-            f"etcd_pki_controller_dir: {store_dir}/ca.crt has no ca.key beside it; the role cannot sign with it "
+            f"{variable}: {store_dir}/ca.crt has no ca.key beside it; the role cannot sign with it "
             "and will not make a new CA: restore ca.key from your backup"
         )
     foreign = {print_: hosts for print_, hosts in held.items() if print_ != stored}
     for print_, hosts in sorted(foreign.items()):
         if stored is None:
             errors.append(
-                f"etcd_pki_controller_dir: {store_dir} has no etcd CA, but {_hosts(hosts)} hold one at {host_path} "
-                f"(SHA-256 {print_}); the role will not make a second CA and reissue every certificate: restore "
-                "ca.crt and ca.key (and the certificates) into that folder from your backup, or point "
-                "etcd_pki_controller_dir at the folder that has them"
+                f"{variable}: {store_dir} has no etcd CA, but {_hosts(hosts)} hold one at {host_path} "
+                f"(SHA-256 {print_}); nothing is made or copied next to a CA in use (a second CA would mean "
+                "reissuing every certificate): restore ca.crt and ca.key (and the certificates) into that folder "
+                f"from your backup, or point {variable} at the folder that has them"
             )
         else:
             errors.append(
-                f"etcd_pki_controller_dir: {_hosts(hosts)} hold an etcd CA at {host_path} (SHA-256 {print_}) that "
+                f"{variable}: {_hosts(hosts)} hold an etcd CA at {host_path} (SHA-256 {print_}) that "
                 f"is not the one in {store_dir} ({stored}); the role will not replace a running cluster's CA: "
-                "point etcd_pki_controller_dir at the folder that has theirs"
+                f"point {variable} at the folder that has theirs"
             )
     return errors
 

@@ -473,7 +473,7 @@ def test_a_fresh_controller_store_stops_the_role_instead_of_making_a_second_ca()
     assert returncode == 2, output[-3000:]
     assert (
         f"etcd_pki_controller_dir: {fresh} has no etcd CA, but {', '.join(main_members)} hold one at {PKI}/ca.crt "
-        f"(SHA-256 {printed}); the role will not make a second CA" in output
+        f"(SHA-256 {printed}); nothing is made or copied next to a CA in use" in output
     ), output[-3000:]
     for name in (h for h, clusters in EXPECTED_CLUSTERS[SCENARIO].items() if clusters):
         assert re.search(rf"{name} : ok=\d+ changed=0 ", output), (name, output[-3000:])

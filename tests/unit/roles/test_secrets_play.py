@@ -34,6 +34,18 @@ HOSTS = ("cp1", "cp2")
 CHECK_TASK = "Refuse to make an encryption key the control planes do not have"
 
 
+def make_ca(folder: Path, name: str) -> str:
+    """A self-signed CA (ca.crt, ca.key) in ``folder`` made by openssl; its SHA-256 fingerprint as openssl prints it."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(folder / "ca.key"), "-out", str(folder / "ca.crt"), "-subj", f"/CN={name}", "-days", "1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    printed = subprocess.run(["openssl", "x509", "-in", str(folder / "ca.crt"), "-noout", "-fingerprint", "-sha256"],
+                             check=True, capture_output=True, text=True).stdout  # fmt: skip
+    return printed.strip().split("=", 1)[1]
+
+
 def host_vars(root: Path, index: int) -> dict:
     base = root / f"cp{index}"
     return {
@@ -57,9 +69,11 @@ def run(root: Path, store: Path, **extra):
         }
     }
     etcd_pki = root / "etcd-pki"
-    if not etcd_pki.is_dir():  # the files the etcd role would have made (their content does not matter here)
+    if not etcd_pki.is_dir():
+        # What the etcd role would have made: a CA (the client files' content does not matter here).
         etcd_pki.mkdir(parents=True)
-        for name in ("ca.crt", "apiserver-etcd-client.crt", "apiserver-etcd-client.key"):
+        make_ca(etcd_pki, "etcd-ca")
+        for name in ("apiserver-etcd-client.crt", "apiserver-etcd-client.key"):
             (etcd_pki / name).write_text(f"{name}\n", encoding="utf-8")
     variables = {
         "kube_apiserver_profile": "development",
@@ -136,6 +150,25 @@ def test_a_key_is_made_once_and_never_again_behind_the_users_back(tmp_path):
     assert "is not the key the control planes cp1, cp2 encrypt with" in output
     assert {h: digest(tmp_path / h / "apiserver" / "encryption-config.yaml") for h in HOSTS} == files
 
+    # Another etcd store (another cluster's CA) is never copied over the control planes' etcd CA.
+    other_etcd = tmp_path / "other-etcd-pki"
+    other_etcd.mkdir()
+    other_print = make_ca(other_etcd, "another-etcd-ca")
+    held_print = subprocess.run(
+        ["openssl", "x509", "-in", str(tmp_path / "cp1/pki/etcd/ca.crt"), "-noout", "-fingerprint", "-sha256"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip().split("=", 1)[1]  # fmt: skip
+    copies = {h: digest(tmp_path / h / "pki" / "etcd" / "ca.crt") for h in HOSTS}
+    foreign = run(tmp_path, store, etcd_pki_controller_dir=str(other_etcd))
+    output = " ".join((foreign.stdout + foreign.stderr).split())
+    assert foreign.returncode == 2, output[-3000:]
+    assert (
+        f"kube_apiserver_etcd_pki_controller_dir: cp1, cp2 hold an etcd CA at {tmp_path}/cp1/pki/etcd/ca.crt "
+        f"(SHA-256 {held_print}) that is not the one in {other_etcd} ({other_print})" in output
+    ), output[-3000:]
+    assert all(changed == 0 for _ok, changed in recap(foreign).values()), foreign.stdout[-3000:]
+    assert {h: digest(tmp_path / h / "pki" / "etcd" / "ca.crt") for h in HOSTS} == copies
+
 
 CA_PLAY = """
 - hosts: etcd_main
@@ -178,7 +211,7 @@ def test_etcd_never_makes_a_ca_next_to_the_one_the_members_hold(tmp_path):
     assert result.returncode == 2, output[-3000:]
     assert (
         f"etcd_pki_controller_dir: {store} has no etcd CA, but e1 hold one at {pki['e1']}/ca.crt (SHA-256 {printed}); "
-        "the role will not make a second CA and reissue every certificate" in output
+        "nothing is made or copied next to a CA in use (a second CA would mean reissuing every certificate)" in output
     ), output[-3000:]
     assert "CA CHECK PASSED" not in output
     assert not store.exists()

@@ -135,9 +135,9 @@ def test_members_with_a_ca_and_an_empty_store_stop_the_role(certificates):
     a, a_print = certificates["a"]
     assert ca({"e1": a, "e2": a, "e3": ""}) == [
         "etcd_pki_controller_dir: /st/etcd-pki has no etcd CA, but e1, e2 hold one at /etc/etcd/pki/ca.crt "
-        f"(SHA-256 {a_print}); the role will not make a second CA and reissue every certificate: restore "
-        "ca.crt and ca.key (and the certificates) into that folder from your backup, or point "
-        "etcd_pki_controller_dir at the folder that has them"
+        f"(SHA-256 {a_print}); nothing is made or copied next to a CA in use (a second CA would mean reissuing "
+        "every certificate): restore ca.crt and ca.key (and the certificates) into that folder from your "
+        "backup, or point etcd_pki_controller_dir at the folder that has them"
     ]
 
 
@@ -154,7 +154,18 @@ def test_a_store_certificate_without_its_key_or_unreadable_is_refused(certificat
     a, _print = certificates["a"]
     [message] = ca({"e1": a}, store=a, has_key=False)
     assert message.startswith("etcd_pki_controller_dir: /st/etcd-pki/ca.crt has no ca.key beside it")
+    assert etcd_ca_problems({"e1": a}, a, None, "/st/etcd-pki", "/etc/etcd/pki/ca.crt") == []  # key not needed
     messages = ca({"e1": ""}, store=b64("garbage"))
     assert messages == [
         "etcd_pki_controller_dir: /st/etcd-pki/ca.crt is not a certificate: restore it from your backup"
     ]
+
+
+def test_the_control_planes_copy_of_the_etcd_ca_names_the_kube_apiserver_variable(certificates):
+    (a, _a_print), (b, b_print) = certificates["a"], certificates["b"]
+    host_path = "/etc/kubernetes/pki/etcd/ca.crt"
+    variable = "kube_apiserver_etcd_pki_controller_dir"
+    assert etcd_ca_problems({"cp1": a}, a, None, "/st/etcd-pki", host_path, variable) == []
+    [message] = etcd_ca_problems({"cp1": b, "cp2": ""}, a, None, "/st/etcd-pki", host_path, variable)
+    assert message.startswith(f"kube_apiserver_etcd_pki_controller_dir: cp1 hold an etcd CA at {host_path} "
+                              f"(SHA-256 {b_print}) that is not the one in /st/etcd-pki")  # fmt: skip
