@@ -177,7 +177,7 @@ def _duration_seconds(text):
     if not _GO_DURATION.match(text):
         return None
     scale = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-    return sum(float(n) * scale[u] for n, _, u in re.findall(r"(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)", text))
+    return sum(float(number) * scale[unit] for number, unit in re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", text))
 
 
 def _config_extra_problems(problems, extra, pinned):

@@ -24,7 +24,7 @@ def checksum_problem(value, allow_url=True):
     if allow_url:
         forms += " or sha256:<URL of a checksum file>"
     text = str(value or "").strip() if not isinstance(value, bool) else ""
-    algorithm, _, digest = text.partition(":")
+    algorithm, _sep, digest = text.partition(":")
     algorithm = algorithm.lower()
     if not text:
         problem = f"is required ({forms})"
