@@ -14,7 +14,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.addresses impor
 from ansible_collections.aiplatform.cluster.plugins.module_utils.checksums import checksum_problem
 from ansible_collections.aiplatform.cluster.plugins.module_utils.cis import CIS_CIPHER_SUITES
 from ansible_collections.aiplatform.cluster.plugins.module_utils.etcdctl import etcdctl_argv
-from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems, as_bool, as_int
+from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems, as_bool, as_float, as_int
 from ansible_collections.aiplatform.cluster.plugins.module_utils.state_store import stores_problems
 from ansible_collections.aiplatform.cluster.plugins.module_utils.systemd_calendar import calendar_problem
 from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import join_url, url_problem
@@ -251,15 +251,6 @@ OPS_RULES = {
 }
 
 
-def _as_ratio(value):
-    if isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _check_ciphers(name, value, problems):
     suites = [s.strip() for s in value.split(",") if s.strip()] if isinstance(value, str) else value  # -e A,B
     if not isinstance(suites, list) or not suites:
@@ -284,7 +275,7 @@ def _check_ops(ops, problems):
         elif kind == "ciphers":
             _check_ciphers(name, value, problems)
         elif kind == "ratio":
-            ratio = _as_ratio(value)
+            ratio = as_float(value)
             if ratio is None or not minimum <= ratio <= maximum:
                 problems.add(name, f"must be a number from {minimum} to {maximum}", value)
 

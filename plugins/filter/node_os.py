@@ -8,7 +8,7 @@ import fnmatch
 import ipaddress
 import re
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems, as_int
+from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems, as_float, as_int
 
 # Top levels of /proc/sys: a key outside them is not a kernel parameter.
 SYSCTL_TOPS = ("abi", "crypto", "debug", "dev", "fs", "kernel", "net", "sunrpc", "user", "vm")
@@ -145,7 +145,7 @@ def _chrony_problems(settings, found):
         )
     if not _non_negative_int(settings.get("node_os_chrony_wait_s")):
         found.add("node_os_chrony_wait_s", "must be a positive whole number", settings.get("node_os_chrony_wait_s"))
-    threshold = _as_float(settings.get("node_os_chrony_makestep_threshold"))
+    threshold = as_float(settings.get("node_os_chrony_makestep_threshold"))
     if threshold is None or threshold <= 0:
         found.add(
             "node_os_chrony_makestep_threshold",
@@ -166,15 +166,6 @@ def _chrony_problems(settings, found):
             "must be chrony server options on one line, such as 'iburst' or 'iburst maxpoll 8'",
             options,
         )
-
-
-def _as_float(value):
-    if isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _other_problems(settings, found):

@@ -7,11 +7,12 @@ from __future__ import annotations
 from ansible_collections.aiplatform.cluster.plugins.module_utils import (
     preflight_checks_gpu,
     preflight_checks_host,
+    preflight_checks_kubeadm,
     preflight_checks_node,
 )
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core import REGISTRY
 
-CHECK_MODULES = (preflight_checks_node, preflight_checks_host, preflight_checks_gpu)
+CHECK_MODULES = (preflight_checks_node, preflight_checks_host, preflight_checks_gpu, preflight_checks_kubeadm)
 
 
 def catalogue():

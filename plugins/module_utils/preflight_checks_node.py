@@ -151,14 +151,19 @@ def host_resolvable(ctx):
     return passed(address, "an address", f"{name} resolves")
 
 
-@check("ports.free", "kubeadm")
-def ports_free(ctx):
+def host_ports(ctx):
+    """The ports the host's parts listen on: the ``ports`` setting, else by profile (etcd: ``etcd_ports``)."""
     wanted = ctx.setting("ports")
     if wanted is None:
         wanted = {port for profile in ctx.profiles for port in PROFILE_PORTS.get(profile, ())}
         if "etcd" in ctx.profiles:
             wanted |= {int(port) for port in ctx.setting("etcd_ports")}
-        wanted = sorted(wanted)
+    return sorted(wanted)
+
+
+@check("ports.free", "kubeadm")
+def ports_free(ctx):
+    wanted = host_ports(ctx)
     listening = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         listening |= parse_listening_ports(_optional_read(ctx, table))

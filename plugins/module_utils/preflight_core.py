@@ -68,6 +68,62 @@ SETTINGS = {
     "time_local_reference_ok": False,
     "time_max_offset_s": 0.1,
     "writable_paths": None,
+    # kubeadm's remaining init/join checks (preflight_checks_kubeadm.py).
+    # The cluster as kubeadm would be told: version, API endpoint (host[:port]), service and pod CIDRs
+    # (comma-separated for dual stack). kubeadm's defaults; none is a skip where a check needs it.
+    "kubernetes_version": None,
+    "api_endpoint": None,
+    "service_cidr": "10.96.0.0/12",
+    "pod_cidr": None,
+    # The process environment kubeadm would run with (None: the module's own on a real root), and the units
+    # whose drop-ins' Environment= proxies are read too.
+    "proxy_env": None,
+    "proxy_units": ["containerd.service", "kubelet.service"],
+    # kubeadm init's FileAvailable checks, and the folders where etcd data no member of the host owns is left over.
+    "static_pod_manifests": [
+        "/etc/kubernetes/manifests/kube-apiserver.yaml",
+        "/etc/kubernetes/manifests/kube-controller-manager.yaml",
+        "/etc/kubernetes/manifests/kube-scheduler.yaml",
+        "/etc/kubernetes/manifests/etcd.yaml",
+    ],
+    "etcd_leftover_dirs": ["/var/lib/etcd"],
+    # The system validators' DefaultSysSpec (k8s.io/system-validators, validators/types_unix.go); "A|B" is an alias.
+    "kernel_config_required": [
+        "NAMESPACES",
+        "NET_NS",
+        "PID_NS",
+        "IPC_NS",
+        "UTS_NS",
+        "CPUSETS",
+        "MEMCG",
+        "INET",
+        "EXT4_FS",
+        "PROC_FS",
+        "NETFILTER_XT_TARGET_REDIRECT|IP_NF_TARGET_REDIRECT",
+        "NETFILTER_XT_MATCH_COMMENT",
+        "FAIR_GROUP_SCHED",
+    ],
+    "kernel_config_cgroup_v2": ["CGROUPS", "CGROUP_BPF", "CGROUP_PIDS", "CGROUP_SCHED"],
+    "kernel_config_cgroup_v1": [
+        "CGROUPS",
+        "CGROUP_CPUACCT",
+        "CGROUP_DEVICE",
+        "CGROUP_FREEZER",
+        "CGROUP_PIDS",
+        "CGROUP_SCHED",
+    ],
+    "kernel_config_optional": [
+        "OVERLAY_FS|OVERLAYFS_FS",
+        "AUFS_FS",
+        "BLK_DEV_DM",
+        "CFS_BANDWIDTH",
+        "SECCOMP",
+        "SECCOMP_FILTER",
+        "CGROUP_HUGETLB",
+    ],
+    # Images the node needs (containerd's sandbox image from the role) and containerd's registry hosts folder.
+    "images": [],
+    "registry_config_path": "/etc/containerd/certs.d",
 }
 
 # Where tools are looked up when the caller gives no search path (Ansible's module PATH may be short).

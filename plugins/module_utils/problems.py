@@ -62,6 +62,16 @@ def as_int(value):
     return None
 
 
+def as_float(value):
+    """A float from a number or a numeric string (an -e value); None for anything else (bools too)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 _TRUE = {"true", "yes", "on", "1", "y", "t"}
 _FALSE = {"false", "no", "off", "0", "n", "f"}
 

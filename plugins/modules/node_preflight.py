@@ -70,6 +70,13 @@ options:
         C(kernel_log_lookback_s) (3600), C(writable_paths), C(d_state_max) (0), C(gpu_xid_drain),
         C(gpu_xid_application), C(kubelet_config), C(kubelet_kubeconfig),
         C(fabric_manager_service) (C(nvidia-fabricmanager)).
+      - kubeadm's remaining checks read C(kubernetes_version), C(api_endpoint), C(service_cidr) (C(10.96.0.0/12)),
+        C(pod_cidr) (none; comma-separated CIDRs for dual stack), C(proxy_env) (the environment kubeadm would run
+        with; none reads the module's own on a real root), C(proxy_units) (containerd and kubelet, whose drop-ins'
+        C(Environment=) proxies are read), C(static_pod_manifests), C(etcd_leftover_dirs) (C(/var/lib/etcd)),
+        C(kernel_config_required), C(kernel_config_cgroup_v2), C(kernel_config_cgroup_v1),
+        C(kernel_config_optional) (the system validators' lists), C(images) (none), C(registry_config_path)
+        (C(/etc/containerd/certs.d)).
     type: dict
     default: {}
   custom_checks:

@@ -37,7 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO / "tests" / "tools")]
 
-from preflight_fixture_root import build_root  # noqa: E402
+from preflight_fixture_root import build_root, local_host_vars  # noqa: E402
 
 FORKS = 20
 ENV = {
@@ -73,15 +73,7 @@ def inventory(workdir, roots, count):
     """An inventory of the first ``count`` hosts of ``roots`` (host name -> module parameters of its root)."""
     members = {}
     for name, params in list(roots.items())[:count]:
-        members[name] = {
-            "ansible_connection": "local",
-            "ansible_python_interpreter": sys.executable,
-            "node_preflight_root": params["root"],
-            "node_preflight_search_path": params["search_path"],
-            "node_preflight_profiles": params["profiles"],
-            "node_preflight_exclude": params["exclude"],
-            "node_preflight_settings": params["settings"],
-        }
+        members[name] = local_host_vars(params)
     data = {
         "all": {
             "vars": {"topology_report_dir": str(workdir / f"reports-{count}")},

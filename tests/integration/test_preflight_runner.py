@@ -13,7 +13,7 @@ from pathlib import Path
 
 import ansible_runner
 from conftest import MAKEFILE_ENV, REPO
-from preflight_fixture_root import BROKEN_FAILURES, build_root
+from preflight_fixture_root import BROKEN_FAILURES, build_root, local_host_vars
 
 TASK = "Run the preflight checks"
 
@@ -22,16 +22,7 @@ def inventory(workdir):
     hosts = {}
     for name, broken in (("healthy", False), ("broken", True)):
         params = build_root(workdir / "roots" / name, broken=broken, hostname=name)
-        hosts[name] = {
-            "ansible_connection": "local",
-            "ansible_python_interpreter": sys.executable,
-            "node_preflight_root": params["root"],
-            "node_preflight_search_path": params["search_path"],
-            "node_preflight_profiles": params["profiles"],
-            "node_preflight_exclude": params["exclude"],
-            "node_preflight_settings": params["settings"],
-            "node_preflight_report_dir": str(workdir / "reports"),
-        }
+        hosts[name] = local_host_vars(params) | {"node_preflight_report_dir": str(workdir / "reports")}
     # In the contract's node group (playbooks/preflight.yml runs on the topology's parts).
     return {"all": {"children": {"kube_node": {"hosts": hosts}}}}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
+import sys
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "preflight"
@@ -45,6 +46,8 @@ def build_root(root, *, broken=False, hostname="node1", now=None):
     )
     _write(root, "proc/mounts", "/dev/nvme0n1p2 / ext4 rw,relatime 0 0\nproc /proc proc rw 0 0\n")
     _write(root, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n")
+    # A kernel config recorded on a real host (kernel.config; README of the fixtures).
+    shutil.copyfile(FIXTURES / "kernel-config" / "proc-config-6.18.44.gz", root / "proc" / "config.gz")
     _write(root, "etc/hosts", f"127.0.0.1 localhost\n10.0.0.5 {hostname}\n")
     kern = f"{iso} {hostname} kernel: [86000.000001] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex\n"
     if broken:
@@ -80,6 +83,20 @@ def module_params(root):
             "kernel_log_source": "file",
             "kernel_log_path": "/var/log/kern.log",
         },
+    }
+
+
+def local_host_vars(params):
+    """Inventory variables of a local-connection host that runs the role on the fixture root of ``params``
+    (module_params' form)."""
+    return {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+        "node_preflight_root": params["root"],
+        "node_preflight_search_path": params["search_path"],
+        "node_preflight_profiles": params["profiles"],
+        "node_preflight_exclude": params["exclude"],
+        "node_preflight_settings": params["settings"],
     }
 
 

@@ -129,7 +129,12 @@ def test_health_fails_when_a_member_is_down(ops1):
     finally:
         ops3.run("systemctl start etcd-events.service")
     # Back in the cluster before the next step (a second playbook run would cost a minute here).
-    for _attempt in range(30):
+    wait_events_healthy(ops1)
+
+
+def wait_events_healthy(ops1, seconds=30):
+    """Wait until the events cluster answers a health check again (after a member was stopped and started)."""
+    for _attempt in range(seconds):
         if etcdctl(ops1, "events", "endpoint", "health").rc == 0:
             break
         time.sleep(1)
@@ -151,11 +156,7 @@ def test_rolling_restart_refuses_to_start_with_a_member_down(ops1):
         assert [node(h).check_output("systemctl show -p MainPID --value etcd-events") for h in HOSTS[:2]] == pids
     finally:
         ops3.run("systemctl start etcd-events.service")
-    for _attempt in range(30):
-        if etcdctl(ops1, "events", "endpoint", "health").rc == 0:
-            break
-        time.sleep(1)
-    assert etcdctl(ops1, "events", "endpoint", "health").rc == 0
+    wait_events_healthy(ops1)
 
 
 def main_pids():

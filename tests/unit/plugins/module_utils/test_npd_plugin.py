@@ -3,8 +3,11 @@ line of output, over the healthy and broken fixture roots of the preflight (real
 
 import io
 import json
+import re
+from pathlib import Path
 
 import pytest
+import yaml
 from preflight_fixture_root import build_root
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.npd_plugin import main, run_group, verdict
@@ -83,3 +86,29 @@ def test_main_reads_the_host_file(tmp_path, config):
     out = io.StringIO()
     assert main([], out, str(path)) == 2
     assert main(["none"], io.StringIO(), str(tmp_path / "missing.json")) == 2
+
+
+def test_the_installed_library_holds_every_module_the_runner_imports():
+    # The role copies a list of module_utils files to the host; a check module missing from it breaks the
+    # runner there ("cannot import name") while every test on the controller passes.
+    repo = Path(__file__).resolve().parents[4]
+    folder = repo / "plugins" / "module_utils"
+    listed = set(
+        yaml.safe_load((repo / "roles/node_problem_detector/vars/main.yml").read_text())[
+            "_node_problem_detector_library"
+        ]
+    )
+    single = re.compile(r"plugins\.module_utils\.(\w+) import")
+    grouped = re.compile(r"plugins\.module_utils import \(([^)]*)\)|plugins\.module_utils import (\w+)")
+    needed, todo = set(), ["npd_plugin"]
+    while todo:
+        name = todo.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        text = (folder / f"{name}.py").read_text()
+        todo += single.findall(text)
+        for many, one in grouped.findall(text):
+            todo += [item.strip() for item in (many or one).replace("\n", " ").split(",") if item.strip()]
+    assert {f"{name}.py" for name in needed} <= listed, sorted({f"{name}.py" for name in needed} - listed)
+    assert "preflight_checks_kubeadm.py" in listed
