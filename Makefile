@@ -137,7 +137,7 @@ unit: venv kube-clients ## pytest unit tests (plugins, tools, add-on renders)
 # passes only when tests/tools/scenario_results.py finds one passing result for each scenario asked
 # for and a JUnit report of its verify with at least the scenario's minimum of passed tests.
 MOLECULE_JOBS ?= 3
-MOLECULE_ORDER := etcd_separate etcd_ops etcd_colocated apiserver monitoring runtime smoke preflight node_os
+MOLECULE_ORDER := etcd_separate etcd_ops etcd_colocated apiserver monitoring runtime smoke kubeadm preflight node_os k8s_binaries
 MOLECULE_SCENARIOS ?= $(filter $(SCENARIOS),$(MOLECULE_ORDER)) $(filter-out $(MOLECULE_ORDER),$(SCENARIOS))
 MOLECULE_LOGS := $(CURDIR)/build/molecule-logs
 MOLECULE_JUNIT := $(CURDIR)/build/molecule-junit

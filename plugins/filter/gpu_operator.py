@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.aiplatform.cluster.plugins.module_utils.chart_values import merge, unknown_value_keys
 from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems, as_bool
 
 MIG_STRATEGIES = ("none", "single", "mixed")
@@ -18,10 +19,6 @@ REQUIRED_METRICS = (
     "DCGM_FI_DEV_ROW_REMAP_FAILURE",
     "DCGM_FI_DEV_XID_ERRORS",
 )
-# Keys whose content is the user's (labels, selectors, pod fields): anything below them is accepted.
-FREE_FORM = frozenset(
-    ("labels", "annotations", "nodeSelector", "resources", "tolerations", "affinity", "env", "args", "securityContext")
-)
 _FIELD = re.compile(r"^DCGM_FI_[A-Z0-9_]+$")
 _DRIVER = re.compile(r"^\d+\.\d+(\.\d+)?$")
 DCGM_CONFIG_NAME = "aiplatform-dcgm-metrics"
@@ -30,15 +27,6 @@ DCGM_CONFIG_NAME = "aiplatform-dcgm-metrics"
 def gpu_operator_dcgm_csv(metrics):
     """The DCGM exporter's metrics file (``field, type, help`` per line)."""
     return "".join(f"{m['field']}, {m['type']}, {m['help']}\n" for m in metrics)
-
-
-def _merge(base, extra):
-    merged = dict(base)
-    for key, value in (extra or {}).items():
-        merged[key] = (
-            _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
-        )
-    return merged
 
 
 def gpu_operator_values(settings):
@@ -70,35 +58,7 @@ def gpu_operator_values(settings):
         values["node-feature-discovery"] = {
             "worker": {"nodeSelector": dict(settings["gpu_operator_nfd_worker_node_selector"])}
         }
-    return _merge(values, settings.get("gpu_operator_values_extra") or {})
-
-
-def _paths(value, prefix=""):
-    for key, child in value.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        yield path, key
-        if isinstance(child, dict) and key not in FREE_FORM:
-            yield from _paths(child, path)
-
-
-def unknown_value_keys(values, known_keys):
-    """Dotted paths of ``values`` the chart does not know (``known_keys``: tests/tools/chart_keys.py's list).
-
-    A path is known when listed, or when it lies under a key whose content is the user's (FREE_FORM)
-    or under a listed key the chart treats as one value (a listed key with nothing listed below it)."""
-    known = set(known_keys)
-    parents = {key.rsplit(".", 1)[0] for key in known if "." in key}
-    unknown = []
-    for path, _key in _paths(values):
-        if path in known:
-            continue
-        parts = path.split(".")
-        prefixes = [".".join(parts[:end]) for end in range(1, len(parts))]
-        if any(p in known and (p not in parents or p.rsplit(".", 1)[-1] in FREE_FORM) for p in prefixes):
-            continue
-        unknown.append(path)
-    # Only the outermost unknown path of a branch.
-    return sorted(p for p in unknown if not any(p.startswith(q + ".") for q in unknown))
+    return merge(values, settings.get("gpu_operator_values_extra") or {})
 
 
 def _flag_problems(settings, problems):

@@ -12,9 +12,9 @@ import yaml
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems
 
-# What kube_addons_versions must hold: the images every add-on runs and the GPU Operator chart.
+# What kube_addons_versions must hold: the images every add-on runs and the charts (GPU Operator, Cilium).
 IMAGES = ("coredns", "cluster_proportional_autoscaler", "node_local_dns", "node_problem_detector", "kube_eventer")
-CHART = "gpu_operator_chart"
+CHARTS = ("gpu_operator_chart", "cilium_chart")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _REPOSITORY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+$")
@@ -56,7 +56,7 @@ def kube_addons_problems(versions):
     problems = Problems()
     variable = "kube_addons_versions"
     if not isinstance(versions, dict):
-        problems.add(variable, "must be a dict of images and the gpu_operator_chart", versions)
+        problems.add(variable, "must be a dict of images and charts", versions)
         return problems.messages
     for name in IMAGES:
         entry = versions.get(name)
@@ -75,25 +75,25 @@ def kube_addons_problems(versions):
         digest = entry.get("digest", "")
         if digest and not _DIGEST.match(str(digest)):
             problems.add(f"{where}.digest", "must be empty or sha256:<64 hex digits>", digest)
-    chart = versions.get(CHART)
-    if not isinstance(chart, dict):
-        problems.add(f"{variable}.{CHART}", "must be a dict with repository, name and version", chart)
-    else:
-        if not str(chart.get("repository", "")).startswith(("https://", "oci://")):
-            problems.add(
-                f"{variable}.{CHART}.repository",
-                "must be an https:// or oci:// chart repository",
-                chart.get("repository"),
-            )
-        if not chart.get("name"):
-            problems.add(f"{variable}.{CHART}.name", "must be the chart's name", chart.get("name"))
-        if not _CHART_VERSION.match(str(chart.get("version", ""))):
-            problems.add(
-                f"{variable}.{CHART}.version",
-                "must pin one chart version (like v26.3.3; not a range, not empty)",
-                chart.get("version"),
-            )
+    for name in CHARTS:
+        _chart_problems(versions.get(name), f"{variable}.{name}", problems)
     return problems.messages
+
+
+def _chart_problems(chart, where, problems):
+    if not isinstance(chart, dict):
+        problems.add(where, "must be a dict with repository, name and version", chart)
+        return
+    if not str(chart.get("repository", "")).startswith(("https://", "oci://")):
+        problems.add(f"{where}.repository", "must be an https:// or oci:// chart repository", chart.get("repository"))
+    if not chart.get("name"):
+        problems.add(f"{where}.name", "must be the chart's name", chart.get("name"))
+    if not _CHART_VERSION.match(str(chart.get("version", ""))):
+        problems.add(
+            f"{where}.version",
+            "must pin one chart version (like v26.3.3; not a range, not empty)",
+            chart.get("version"),
+        )
 
 
 class FilterModule:

@@ -88,6 +88,12 @@ _FLAG_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # Flags that kubeadm takes from etcd.external or InitConfiguration/JoinConfiguration, not from extraArgs.
 KUBEADM_OWN_FLAGS = ("etcd-servers", "etcd-cafile", "etcd-certfile", "etcd-keyfile", "advertise-address", "secure-port")
 _DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$")
+_DNS_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+KUBE_PROXY_MODES = ("ipvs", "iptables", "nftables")
+# The kubeadm phase that installs kube-proxy: skipped when the pod network replaces it.
+KUBE_PROXY_PHASE = "addon/kube-proxy"
+INIT_TOKEN_TTL = "10m0s"
+_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 
 
 def _is_number(value):
@@ -209,6 +215,23 @@ def _check_replicas(settings, errors, warnings):
             errors.append(message + " (required by kube_apiserver_profile production)")
         else:
             warnings.append(message)
+    elif len(hosts) % 2 == 0:
+        message = (
+            f"topology_groups.control_plane: {len(hosts)} control planes in {settings.get('group')!r}, an even "
+            "number: the last one adds no failure tolerance to a majority (stacked etcd) and costs a replica "
+            f"(use {len(hosts) - 1} or {len(hosts) + 1})"
+        )
+        if settings.get("profile") == "production":
+            errors.append(message + " (required by kube_apiserver_profile production)")
+        else:
+            warnings.append(message)
+    if len(hosts) > 1 and not settings.get("control_plane_endpoint"):
+        message = (
+            f"kube_apiserver_control_plane_endpoint: {len(hosts)} control planes need a load-balancer address "
+            "(kubeadm refuses to join a control plane to a cluster without one)"
+        )
+        # A warning here (the configuration is still valid); kubeadm_control_plane refuses it before a join.
+        warnings.append(message)
 
 
 def _check_limits(settings, errors):
@@ -306,13 +329,134 @@ def _check_addresses(settings, errors):
             f"kube_apiserver_service_account_issuer: {problem} (got {settings.get('service_account_issuer')!r})"
         )
     endpoint = str(settings.get("control_plane_endpoint") or "")
-    if endpoint and ("://" in endpoint or not re.match(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$", endpoint)):
+    if endpoint and endpoint_problem(endpoint):
         errors.append(
-            f"kube_apiserver_control_plane_endpoint must be host or host:port, without a scheme (got {endpoint!r})"
+            "kube_apiserver_control_plane_endpoint must be an IP address or a DNS name, with an optional :port "
+            f"(1-65535), without a scheme ({endpoint_problem(endpoint)}; got {endpoint!r})"
         )
     for key in ("audit_log_path", "pki_dir", "config_dir"):
         if not str(settings.get(key) or "").startswith("/"):
             errors.append(f"kube_apiserver_{key} must be an absolute path (got {settings.get(key)!r})")
+
+
+def _split_endpoint(endpoint):
+    """(host, port or None, problem or None) of ``host``, ``host:port`` or ``[v6]:port``."""
+    host, port = str(endpoint), None
+    if host.startswith("["):
+        if "]" not in host:
+            return host, None, "no closing bracket"
+        inside, rest = host[1:].split("]", 1)
+        if rest and not rest.startswith(":"):
+            return inside, None, "text after the bracketed address"
+        if ":" not in inside or ip_problem(inside):
+            return inside, None, "not an IPv6 address in the brackets"
+        return inside, rest[1:] if rest else None, None
+    if host.count(":") == 1:
+        host, port = host.split(":")
+    return host, port, None
+
+
+def endpoint_problem(endpoint):
+    """Why ``endpoint`` is not ``host`` or ``host:port`` (host: an IP address, IPv6 in brackets with a port,
+    or a DNS name), or None."""
+    if "://" in str(endpoint) or "/" in str(endpoint):
+        return "a scheme or a path"
+    host, port, problem = _split_endpoint(endpoint)
+    if not problem and port is not None and (not port.isdigit() or not 1 <= int(port) <= 65535):
+        problem = f"port {port!r}"
+    if problem or not ip_problem(host) or _any_ip_problem(host) is None:
+        return problem
+    labels = host.rstrip(".").split(".")
+    if not host or len(host) > 253 or not all(_DNS_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+        return f"{host!r} is neither an IP address nor a DNS name"
+    return None
+
+
+def _seconds(value):
+    """A Go duration in seconds, or None."""
+    text = str(value or "")
+    if not _DURATION.match(text):
+        return None
+    return sum(float(n) * _UNITS[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)", text))
+
+
+def _check_networks(settings, errors):
+    """The pod CIDR: a network, apart from the service CIDR and the hosts' networks (routes would clash)."""
+    pod_cidr = settings.get("pod_cidr")
+    try:
+        pods = ipaddress.ip_network(str(pod_cidr), strict=True)
+    except ValueError:
+        errors.append(f"kube_apiserver_pod_cidr must be a network such as 10.128.0.0/11 (got {pod_cidr!r})")
+        return
+    with contextlib.suppress(ValueError):
+        services = ipaddress.ip_network(str(settings.get("service_cidr")), strict=True)
+        if services.version == pods.version and pods.overlaps(services):
+            errors.append(
+                f"kube_apiserver_pod_cidr {pods} overlaps kube_apiserver_service_cidr {services} (they must be apart)"
+            )
+    for network in settings.get("host_networks") or []:
+        with contextlib.suppress(ValueError):
+            hosts = ipaddress.ip_network(str(network), strict=False)
+            if hosts.version == pods.version and pods.overlaps(hosts):
+                errors.append(f"kube_apiserver_pod_cidr {pods} overlaps the hosts' network {hosts}")
+    mask = settings.get("node_cidr_mask_size")
+    if not is_int(mask) or not pods.prefixlen <= mask <= pods.max_prefixlen - 2:
+        errors.append(
+            f"kube_apiserver_node_cidr_mask_size must be an integer from the pod CIDR's prefix length "
+            f"({pods.prefixlen}) to {pods.max_prefixlen - 2} (got {mask!r})"
+        )
+
+
+def _check_components(settings, errors):
+    """controller-manager, scheduler and kube-proxy settings: numbers, durations and how they relate."""
+    _check_rates(settings, errors)
+    _check_periods(settings, errors)
+    syncs = settings.get("controller_manager_concurrent_syncs")
+    if not isinstance(syncs, dict):
+        errors.append(f"kube_apiserver_controller_manager_concurrent_syncs must be a dict (got {syncs!r})")
+    else:
+        for name, value in syncs.items():
+            if not _FLAG_NAME.match(str(name)) or not is_int(value) or value < 1:
+                errors.append(
+                    f"kube_apiserver_controller_manager_concurrent_syncs.{name} must name a controller "
+                    f"(--concurrent-<name>-syncs) and be a positive integer (got {value!r})"
+                )
+    if settings.get("kube_proxy_mode") not in KUBE_PROXY_MODES:
+        errors.append(
+            f"kube_apiserver_kube_proxy_mode must be one of {', '.join(KUBE_PROXY_MODES)} "
+            f"(got {settings.get('kube_proxy_mode')!r})"
+        )
+
+
+def _check_rates(settings, errors):
+    for component in ("controller_manager", "scheduler"):
+        qps, burst = settings.get(f"{component}_kube_api_qps"), settings.get(f"{component}_kube_api_burst")
+        for key, value in ((f"{component}_kube_api_qps", qps), (f"{component}_kube_api_burst", burst)):
+            if not is_int(value) or value < 1:
+                errors.append(f"kube_apiserver_{key} must be a positive integer (got {value!r})")
+        if is_int(qps) and is_int(burst) and 0 < burst < qps:
+            errors.append(f"kube_apiserver_{component}_kube_api_burst must be at least its qps ({qps}; got {burst})")
+
+
+_PERIODS = ("node_monitor_period", "node_monitor_grace_period", "leader_elect_lease_duration",
+            "leader_elect_renew_deadline", "leader_elect_retry_period", "kube_proxy_sync_period",
+            "kube_proxy_min_sync_period")  # fmt: skip
+
+
+def _check_periods(settings, errors):
+    seconds = {key: _seconds(settings.get(key)) for key in _PERIODS}
+    for key, value in seconds.items():
+        if not value:
+            errors.append(f"kube_apiserver_{key} must be a duration such as 40s (got {settings.get(key)!r})")
+    period, grace = seconds["node_monitor_period"], seconds["node_monitor_grace_period"]
+    if period and grace and grace <= period:
+        errors.append("kube_apiserver_node_monitor_grace_period must be longer than kube_apiserver_node_monitor_period")
+    lease, renew, retry = (seconds[f"leader_elect_{k}"] for k in ("lease_duration", "renew_deadline", "retry_period"))
+    if lease and renew and retry and not retry < renew < lease:
+        errors.append(
+            "kube_apiserver_leader_elect_retry_period < kube_apiserver_leader_elect_renew_deadline < "
+            "kube_apiserver_leader_elect_lease_duration must hold (leader election refuses otherwise)"
+        )
 
 
 def _any_ip_problem(value):
@@ -326,7 +470,8 @@ def _any_ip_problem(value):
 
 # Settings typed once (values from -e arrive as strings); values that do not convert stay for the checks.
 _INT_KEYS = ("secure_port", "audit_log_maxage", "audit_log_maxbackup", "audit_log_maxsize", "max_requests_inflight",
-             "max_mutating_requests_inflight", "replicas")  # fmt: skip
+             "max_mutating_requests_inflight", "replicas", "node_cidr_mask_size", "controller_manager_kube_api_qps",
+             "controller_manager_kube_api_burst", "scheduler_kube_api_qps", "scheduler_kube_api_burst")  # fmt: skip
 
 
 # Lists that -e gives as one comma-separated string.
@@ -366,6 +511,8 @@ def kube_apiserver_problems(settings):
     _check_hardening(settings, errors)
     _check_addresses(settings, errors)
     errors.extend(stores_problems(settings.get("stores"), settings.get("state_allow_in_git")))
+    _check_networks(settings, errors)
+    _check_components(settings, errors)
     if "apf_priority_levels" in settings or "apf_flow_schemas" in settings:
         errors.extend(apf_problems(settings.get("apf_priority_levels", []), settings.get("apf_flow_schemas", [])))
     return {"errors": errors, "warnings": warnings}
@@ -478,11 +625,91 @@ def kube_apiserver_kubeadm_config(flags, settings):
             "extraVolumes": _volumes(settings),
         },
     }
+    config["networking"]["podSubnet"] = settings["pod_cidr"]
+    for key, args in kube_apiserver_component_args(settings).items():
+        config[key] = {"extraArgs": [{"name": k, "value": v} for k, v in sorted(args.items())]}
     if settings.get("control_plane_endpoint"):
         config["controlPlaneEndpoint"] = settings["control_plane_endpoint"]
     if settings.get("cert_sans"):
         config["apiServer"]["certSANs"] = list(settings["cert_sans"])
     return config
+
+
+def _leader_election(settings):
+    return {
+        "leader-elect": "true",
+        "leader-elect-lease-duration": str(settings["leader_elect_lease_duration"]),
+        "leader-elect-renew-deadline": str(settings["leader_elect_renew_deadline"]),
+        "leader-elect-retry-period": str(settings["leader_elect_retry_period"]),
+    }
+
+
+def kube_apiserver_component_args(settings):
+    """kube-controller-manager and kube-scheduler flags for large clusters (kubeadm ``extraArgs`` by component):
+    their client rate limits, the node monitor periods, leader election and the controllers' concurrent syncs."""
+    settings = _typed(settings)
+    manager = {
+        "kube-api-qps": str(settings["controller_manager_kube_api_qps"]),
+        "kube-api-burst": str(settings["controller_manager_kube_api_burst"]),
+        "node-monitor-period": str(settings["node_monitor_period"]),
+        "node-monitor-grace-period": str(settings["node_monitor_grace_period"]),
+        "node-cidr-mask-size": str(settings["node_cidr_mask_size"]),
+        "profiling": "false",
+        "terminated-pod-gc-threshold": str(settings["controller_manager_terminated_pod_gc_threshold"]),
+    } | _leader_election(settings)
+    for name, value in sorted((settings.get("controller_manager_concurrent_syncs") or {}).items()):
+        manager[f"concurrent-{name}-syncs"] = str(value)
+    scheduler = {
+        "kube-api-qps": str(settings["scheduler_kube_api_qps"]),
+        "kube-api-burst": str(settings["scheduler_kube_api_burst"]),
+        "profiling": "false",
+    } | _leader_election(settings)
+    return {"controllerManager": manager, "scheduler": scheduler}
+
+
+def kube_apiserver_kube_proxy_config(settings):
+    """kube-proxy's ``KubeProxyConfiguration`` (kubeproxy.config.k8s.io/v1alpha1) for kubeadm, or None when
+    the pod network replaces kube-proxy (then InitConfiguration skips the ``addon/kube-proxy`` phase)."""
+    settings = _typed(settings)
+    if not as_bool(settings.get("kube_proxy_enabled")):
+        return None
+    mode = settings["kube_proxy_mode"]
+    config = {
+        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+        "kind": "KubeProxyConfiguration",
+        "mode": mode,
+        "clusterCIDR": settings["pod_cidr"],
+        "metricsBindAddress": "0.0.0.0:10249",
+        "clientConnection": {"qps": 50, "burst": 100},
+    }
+    periods = {"syncPeriod": str(settings["kube_proxy_sync_period"]),
+               "minSyncPeriod": str(settings["kube_proxy_min_sync_period"])}  # fmt: skip
+    # IPVS: one hash lookup per packet whatever the number of Services (iptables walks its chains);
+    # strictARP for balancers that announce Service addresses (MetalLB).
+    if mode == "ipvs":
+        config["ipvs"] = periods | {"scheduler": "rr", "strictARP": True}
+    else:
+        config[mode] = periods
+    return config
+
+
+def kube_apiserver_kubeadm_init(settings, certificate_key=""):
+    """kubeadm's per-host ``InitConfiguration``: this replica's endpoint, the patches folder, the certificate
+    key of ``--upload-certs`` (secret) and the phases skipped (kube-proxy when the pod network replaces it)."""
+    settings = _typed(settings)
+    init = {
+        "apiVersion": "kubeadm.k8s.io/v1beta4",
+        "kind": "InitConfiguration",
+        "localAPIEndpoint": {"advertiseAddress": settings["advertise_address"], "bindPort": settings["secure_port"]},
+        "patches": {"directory": settings["kubeadm_dir"].rstrip("/") + "/patches"},
+    }
+    if certificate_key:
+        init["certificateKey"] = str(certificate_key)
+    # kubeadm init always makes a bootstrap token (24h by default): this one dies soon; the joins get their own.
+    init["bootstrapTokens"] = [{"ttl": INIT_TOKEN_TTL, "description": "kubeadm init (aiplatform.cluster)"}]
+    if not as_bool(settings.get("kube_proxy_enabled")):
+        init["skipPhases"] = [KUBE_PROXY_PHASE]
+    return init
 
 
 def _probe(settings, **extra):
@@ -567,6 +794,9 @@ class FilterModule:
             "kube_apiserver_problems": kube_apiserver_problems,
             "kube_apiserver_flags": kube_apiserver_flags,
             "kube_apiserver_kubeadm_config": kube_apiserver_kubeadm_config,
+            "kube_apiserver_kubeadm_init": kube_apiserver_kubeadm_init,
+            "kube_apiserver_component_args": kube_apiserver_component_args,
+            "kube_apiserver_kube_proxy_config": kube_apiserver_kube_proxy_config,
             "kube_apiserver_probes": kube_apiserver_probes,
             "kube_apiserver_kubeadm_patch": kube_apiserver_kubeadm_patch,
             "kube_apiserver_static_pod": kube_apiserver_static_pod,

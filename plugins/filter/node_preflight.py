@@ -15,7 +15,11 @@ def node_preflight_problems(settings):
     get = settings.get
     unknown = [name for name in get("node_preflight_profiles") or [] if name not in PROFILES]
     if unknown:
-        problems.add("node_preflight_profiles", f"must be among {', '.join(PROFILES)} (the topology parts)", unknown)
+        problems.add(
+            "node_preflight_profiles",
+            f"must be among {', '.join(PROFILES)} (the topology parts and gpu_burnin)",
+            unknown,
+        )
     report_dir = get("node_preflight_report_dir")
     if get("node_preflight_write_reports") and not str(report_dir or "").startswith("/"):
         problems.add(

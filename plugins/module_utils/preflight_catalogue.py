@@ -5,14 +5,23 @@
 from __future__ import annotations
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils import (
+    preflight_checks_fabric,
     preflight_checks_gpu,
+    preflight_checks_gpu_perf,
     preflight_checks_host,
     preflight_checks_kubeadm,
     preflight_checks_node,
 )
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core import REGISTRY
 
-CHECK_MODULES = (preflight_checks_node, preflight_checks_host, preflight_checks_gpu, preflight_checks_kubeadm)
+CHECK_MODULES = (
+    preflight_checks_node,
+    preflight_checks_host,
+    preflight_checks_gpu,
+    preflight_checks_fabric,
+    preflight_checks_gpu_perf,
+    preflight_checks_kubeadm,
+)
 
 
 def catalogue():

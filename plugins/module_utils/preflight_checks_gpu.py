@@ -1,14 +1,13 @@
 # Copyright: (c) 2026, aiplatform.cluster contributors
 # Apache License 2.0 (see LICENSE)
-"""GPU health through nvidia-smi (one CSV query shared by the checks), Xid codes in the kernel log, and
-what the GPU Operator's validator needs from the host (nouveau unloaded, the fabric manager on NVSwitch
-systems)."""
+"""GPU health through nvidia-smi (one CSV query shared by the checks, its field names chosen by driver
+version), the ECC history, Xid codes in the kernel log decided from NVIDIA's catalogue, and what the GPU
+Operator's validator needs from the host (nouveau unloaded). The fabric, PCIe and InfiniBand checks are in
+preflight_checks_fabric, the slow probes in preflight_checks_gpu_perf."""
 
 from __future__ import annotations
 
-import os
-
-from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_checks_host import kernel_log
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_checks_host import now, uptime
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core import (
     GPU_PROFILES,
     WARN,
@@ -19,30 +18,59 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core 
     passed,
     warned,
 )
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_gpu_models import model_of, thresholds
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_parsers import (
+    log_line_epoch,
     nvidia_flag,
     nvidia_int,
     parse_nvidia_csv,
     parse_nvlink_status,
-    parse_xids,
     version_tuple,
 )
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_xid import (
+    APPLICATION,
+    DRAIN,
+    INFO,
+    UNKNOWN,
+    WATCH,
+    codes_with,
+    decide,
+    repeats_across_boots,
+    xid_events,
+)
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_xid_log import xid_log_lines
 
-GPU_FIELDS = (
+# The shared query; its last field is named by driver version (gpu_fields).
+GPU_BASE_FIELDS = (
     "index",
     "pci.bus_id",
     "driver_version",
     "persistence_mode",
     "ecc.errors.uncorrected.volatile.total",
     "retired_pages.pending",
-    "clocks_throttle_reasons.hw_slowdown",
 )
+# Drivers from 535.54.03 call the clock reasons clocks_event_reasons.*; older ones know only
+# clocks_throttle_reasons.*, and a newer nvidia-smi may refuse the old names (then the whole query fails).
+CLOCK_EVENT_NAMES_FROM = (535, 54, 3)
+# The first call: the driver version, and the GPU names for the per-model thresholds. Every driver knows
+# both fields.
+DRIVER_PROBE = ("--query-gpu=driver_version,name", "--format=csv,noheader")
 REMAP_FIELDS = (
     "gpu_bus_id",
     "remapped_rows.correctable",
     "remapped_rows.uncorrectable",
     "remapped_rows.pending",
     "remapped_rows.failure",
+)
+# Aggregate (lifetime, kept in the InfoROM) ECC counters by memory kind: what a reboot does not clear.
+ECC_FIELDS = (
+    "index",
+    "pci.bus_id",
+    "ecc.mode.current",
+    "ecc.errors.uncorrected.aggregate.sram",
+    "ecc.errors.corrected.aggregate.sram",
+    "ecc.errors.uncorrected.aggregate.dram",
+    "ecc.errors.corrected.aggregate.dram",
 )
 # nvidia-smi's documented return codes (nvidia-smi(1), RETURN VALUE).
 EXIT_CODES = {
@@ -59,52 +87,81 @@ EXIT_CODES = {
     15: "the GPU has fallen off the bus or has otherwise become inaccessible",
     255: "other error or internal driver error",
 }
-# Xids after which the GPU needs a reset, a reboot or a replacement (REFERENCE.md); configurable.
-DEFAULT_XID_DRAIN = (
-    46,
-    48,
-    62,
-    64,
-    74,
-    79,
-    95,
-    119,
-    120,
-    136,
-    140,
-    143,
-    144,
-    145,
-    146,
-    147,
-    148,
-    149,
-    150,
-    155,
-    156,
-    158,
-)
-# Xids caused by applications: the GPU is fine.
-DEFAULT_XID_APPLICATION = (13, 31, 43, 45, 68)
+# The Xid lists node-problem-detector's kernel monitor and gpu.xid start from: NVIDIA's catalogue,
+# decided code by code in preflight_xid (154 is decided from its message, so it is in neither list).
+DEFAULT_XID_DRAIN = codes_with(DRAIN)
+DEFAULT_XID_APPLICATION = codes_with(APPLICATION)
+
+
+def clock_reason_prefix(driver):
+    """The name nvidia-smi gives the clock reasons on this driver."""
+    return "clocks_event_reasons" if version_tuple(driver) >= CLOCK_EVENT_NAMES_FROM else "clocks_throttle_reasons"
+
+
+def gpu_fields(driver):
+    return (*GPU_BASE_FIELDS, f"{clock_reason_prefix(driver)}.hw_slowdown")
+
+
+def _failure(ctx, args, rc, out, err):
+    text = (err or out).strip().splitlines()
+    return (
+        f"nvidia-smi {args[0]} exited {rc} ({EXIT_CODES.get(rc, 'unknown error')}): "
+        f"{text[0][:200] if text else 'no output'}"
+    )
+
+
+def driver_info(ctx):
+    """{"driver": version, "names": [GPU names]} from the probe; CheckError when nvidia-smi fails."""
+    return ctx.memo("gpu_driver", lambda: _driver_info(ctx))
+
+
+def _driver_info(ctx):
+    rc, out, err = ctx.run("nvidia-smi", list(DRIVER_PROBE))
+    if rc != 0:
+        raise CheckError(_failure(ctx, DRIVER_PROBE, rc, out, err))
+    rows = parse_nvidia_csv(out, ("driver_version", "name"))
+    versions = sorted({row["driver_version"] for row in rows if row["driver_version"]})
+    if not versions:
+        raise CheckError("nvidia-smi reported no driver version")
+    version_tuple(versions[0])  # CheckError when it is not a version
+    return {"driver": versions[0], "names": [row["name"] or "" for row in rows]}
+
+
+def gpu_model(ctx):
+    """The model whose thresholds apply (setting gpu_model, else from the first GPU's name)."""
+    forced = ctx.setting("gpu_model")
+    if forced:
+        return str(forced)
+    names = driver_info(ctx)["names"]
+    return model_of(names[0]) if names else None
+
+
+def gpu_thresholds(ctx):
+    return thresholds(gpu_model(ctx), ctx.setting("gpu_thresholds"))
 
 
 def gpu_query(ctx):
-    """The per-GPU rows of the main query; Skip with the reason when nvidia-smi cannot answer."""
+    """The per-GPU rows of the shared query. Skip only when nvidia-smi is not installed (gpu.nvidia_smi
+    fails then); a query nvidia-smi refuses or cannot answer is a failure of every check built on it."""
     return ctx.memo("gpu_rows", lambda: _gpu_query(ctx))
 
 
 def _gpu_query(ctx):
-    rows = _nvidia_rows(ctx, "--query-gpu", GPU_FIELDS, "csv,noheader,nounits")
+    if ctx.which("nvidia-smi") is None:
+        raise Skip("nvidia-smi not found (see gpu.nvidia_smi)")
+    fields = gpu_fields(driver_info(ctx)["driver"])
+    rows = _nvidia_rows(ctx, "--query-gpu", fields, "csv,noheader,nounits")
     if not rows:
         raise CheckError("nvidia-smi printed no GPU rows")
     return rows
 
 
 def _nvidia_rows(ctx, query, fields, csv_format):
-    """The rows of one nvidia-smi CSV query (``query`` e.g. --query-gpu); Skip when nvidia-smi fails."""
-    rc, out, _err = ctx.run("nvidia-smi", [f"{query}={','.join(fields)}", f"--format={csv_format}"])
+    """The rows of one nvidia-smi CSV query (``query`` e.g. --query-gpu); CheckError when nvidia-smi fails."""
+    args = [f"{query}={','.join(fields)}", f"--format={csv_format}"]
+    rc, out, err = ctx.run("nvidia-smi", args)
     if rc != 0:
-        raise Skip(f"nvidia-smi {query} exited {rc}: {EXIT_CODES.get(rc, 'unknown error')}")
+        raise CheckError(_failure(ctx, args, rc, out, err))
     return parse_nvidia_csv(out, fields)
 
 
@@ -112,12 +169,15 @@ def _nvidia_rows(ctx, query, fields, csv_format):
 def nvidia_smi(ctx):
     if ctx.which("nvidia-smi") is None:
         return failed(None, "nvidia-smi answers", f"nvidia-smi not found on {':'.join(ctx.search_path)}")
-    rc, out, err = ctx.run("nvidia-smi", [f"--query-gpu={','.join(GPU_FIELDS)}", "--format=csv,noheader,nounits"])
-    if rc == 0:
-        return passed(0, 0, "nvidia-smi answers")
-    text = (err or out).strip().splitlines()
-    reason = EXIT_CODES.get(rc, "unknown error")
-    return failed(rc, 0, f"nvidia-smi exited {rc} ({reason}): {text[0][:200] if text else 'no output'}")
+    rc, out, err = ctx.run("nvidia-smi", list(DRIVER_PROBE))
+    if rc != 0:
+        return failed(rc, 0, _failure(ctx, DRIVER_PROBE, rc, out, err))
+    driver = driver_info(ctx)["driver"]
+    query = [f"--query-gpu={','.join(gpu_fields(driver))}", "--format=csv,noheader,nounits"]
+    rc, out, err = ctx.run("nvidia-smi", query)
+    if rc != 0:
+        return failed(rc, 0, _failure(ctx, query, rc, out, err))
+    return passed(0, 0, f"nvidia-smi answers (driver {driver}, {clock_reason_prefix(driver)}.*)")
 
 
 @check("gpu.count", "gpu", profiles=GPU_PROFILES)
@@ -208,8 +268,9 @@ def persistence_mode(ctx):
 
 @check("gpu.hw_slowdown", "gpu", profiles=GPU_PROFILES)
 def hw_slowdown(ctx):
-    field = "clocks_throttle_reasons.hw_slowdown"
-    flags = {row["index"]: nvidia_flag(row[field], field) for row in gpu_query(ctx)}
+    rows = gpu_query(ctx)
+    field = next(name for name in rows[0] if name.endswith(".hw_slowdown"))
+    flags = {row["index"]: nvidia_flag(row[field], field) for row in rows}
     slow = [index for index, flag in flags.items() if flag]
     if slow:
         return failed(flags, False, f"hardware slowdown active on GPU {', '.join(slow)}")
@@ -220,7 +281,7 @@ def hw_slowdown(ctx):
 def nvlink(ctx):
     rc, out, err = ctx.run("nvidia-smi", ["nvlink", "-s"])
     if rc != 0:
-        raise Skip(f"nvidia-smi nvlink -s exited {rc}: {(err or out).strip()[:200]}")
+        raise CheckError(_failure(ctx, ["nvlink -s"], rc, out, err))
     status = parse_nvlink_status(out)
     if not any(gpu["links"] for gpu in status.values()):
         raise Skip("no NVLink links reported")
@@ -236,25 +297,117 @@ def nvlink(ctx):
     return passed(observed, "every link active", "every NVLink link active")
 
 
+def ecc_history(ctx):
+    return ctx.memo("gpu_ecc", lambda: _nvidia_rows(ctx, "--query-gpu", ECC_FIELDS, "csv,noheader,nounits"))
+
+
+def _ecc_counts(ctx, kind):
+    """{GPU index: (uncorrected, corrected)} of one memory kind's lifetime counters; ECC-off GPUs left out."""
+    counts = {}
+    for row in ecc_history(ctx):
+        if nvidia_flag(row["ecc.mode.current"], "ecc.mode.current") is False:
+            continue
+        counts[row["index"]] = (
+            nvidia_int(row[f"ecc.errors.uncorrected.aggregate.{kind}"], kind) or 0,
+            nvidia_int(row[f"ecc.errors.corrected.aggregate.{kind}"], kind) or 0,
+        )
+    if not counts:
+        raise Skip("ECC is off on every GPU")
+    return counts
+
+
+@check("gpu.ecc.sram", "gpu", profiles=GPU_PROFILES)
+def ecc_sram(ctx):
+    """Lifetime SRAM errors: the history a reboot does not clear (AzureHPC NHC's limits by default)."""
+    limits = gpu_thresholds(ctx)
+    counts = _ecc_counts(ctx, "sram")
+    expected = f"uncorrected <= {limits['ecc_sram_uncorrected_max']}, corrected <= {limits['ecc_sram_corrected_max']}"
+    bad = [
+        f"GPU {i}: {u} uncorrected, {c} corrected"
+        for i, (u, c) in counts.items()
+        if u > int(limits["ecc_sram_uncorrected_max"]) or c > int(limits["ecc_sram_corrected_max"])
+    ]
+    observed = {i: {"uncorrected": u, "corrected": c} for i, (u, c) in counts.items()}
+    if bad:
+        return failed(
+            observed, expected, "SRAM ECC history over the limits (drain, contact support): " + "; ".join(bad)
+        )
+    return passed(observed, expected, "SRAM ECC history within the limits")
+
+
+@check("gpu.ecc.dram", "gpu", profiles=GPU_PROFILES)
+def ecc_dram(ctx):
+    """Lifetime DRAM errors and uncorrectable remapped rows; a DRAM uncorrected history under the limits warns
+    (row remapping repairs them: gpu.row_remap.* says whether a reset is due)."""
+    limits = gpu_thresholds(ctx)
+    counts = _ecc_counts(ctx, "dram")
+    remap_max = int(limits["row_remap_uncorrectable_max"])
+    remapped = {
+        row["gpu_bus_id"]: nvidia_int(row["remapped_rows.uncorrectable"], "remapped_rows.uncorrectable") or 0
+        for row in remapped_rows(ctx)
+    }
+    expected = f"counts <= {limits['ecc_dram_max']}, uncorrectable remapped rows <= {remap_max}"
+    bad = [
+        f"GPU {i}: {u} uncorrected, {c} corrected"
+        for i, (u, c) in counts.items()
+        if max(u, c) > int(limits["ecc_dram_max"])
+    ]
+    bad += [f"{bus}: {n} uncorrectable remapped rows" for bus, n in remapped.items() if n > remap_max]
+    observed = {i: {"uncorrected": u, "corrected": c} for i, (u, c) in counts.items()}
+    if bad:
+        return failed(
+            observed, expected, "DRAM ECC history over the limits (drain, contact support): " + "; ".join(bad)
+        )
+    history = [f"GPU {i}: {u}" for i, (u, _c) in counts.items() if u]
+    if history:
+        return warned(observed, expected, "uncorrected DRAM errors in the GPU's history: " + ", ".join(history))
+    return passed(observed, expected, "no uncorrected DRAM errors in the GPU's history")
+
+
+def _xid_lines(ctx):
+    """(recent lines, history lines): the lookback window's, and gpu_xid_history_s's across boots."""
+    lookback = float(ctx.setting("kernel_log_lookback_s"))
+    history = xid_log_lines(ctx, max(lookback, float(ctx.setting("gpu_xid_history_s"))))
+    start = now(ctx) - lookback
+    recent = []
+    for line in history:
+        epoch, _message = log_line_epoch(line, now(ctx), uptime(ctx))
+        if epoch is None or epoch >= start:
+            recent.append(line)
+    return recent, history
+
+
 @check("gpu.xid", "gpu", profiles=GPU_PROFILES)
 def xid(ctx):
-    drain = {int(code) for code in ctx.setting("gpu_xid_drain", DEFAULT_XID_DRAIN)}
-    application = {int(code) for code in ctx.setting("gpu_xid_application", DEFAULT_XID_APPLICATION)}
-    found = parse_xids(kernel_log(ctx))
-    codes = sorted({code for _pci, code in found})
-    to_drain = sorted({f"{pci} Xid {code}" for pci, code in found if code in drain})
-    unknown = [code for code in codes if code not in drain and code not in application]
+    """Xids of the lookback window decided code by code (preflight_xid), and drain-class Xids that came back
+    after a reboot within gpu_xid_history_s (hardware inspection)."""
+    drain = {int(code) for code in ctx.setting("gpu_xid_drain", ())}
+    application = {int(code) for code in ctx.setting("gpu_xid_application", ())}
+    recent, history = _xid_lines(ctx)
+    decided = []
+    for _boot, pci, code, rest in xid_events(recent):
+        decided.append((pci, code, *decide(code, rest, drain, application)))
+    codes = sorted({item[1] for item in decided})
+    events = xid_events(history)
+    repeats = repeats_across_boots(events, [decide(c, r, drain, application)[0] for _b, _p, c, r in events])
+    to_drain = sorted(
+        {f"{pci} Xid {code} ({bucket}: {why})" for pci, code, decision, bucket, why in decided if decision == DRAIN}
+    )
+    expected = "no drain-class Xid, none back after a reboot"
+    if repeats:
+        again = ", ".join(f"{pci} Xid {code} in {n} boots" for (pci, code), n in sorted(repeats.items()))
+        return failed(codes, expected, f"Xid back after a reboot, hardware inspection needed: {again}")
     if to_drain:
-        return failed(codes, "no drain-class Xid", f"drain-class Xid in the kernel log: {', '.join(to_drain)}")
-    if unknown:
-        return warned(codes, "no drain-class Xid", f"Xid codes in neither list: {', '.join(map(str, unknown))}")
-    return passed(codes, "no drain-class Xid", "no drain-class Xid" + (" (application Xids only)" if codes else ""))
+        return failed(codes, expected, "drain-class Xid in the kernel log: " + "; ".join(to_drain))
+    odd = sorted({f"{code} ({why})" for _pci, code, decision, _bucket, why in decided if decision in (WATCH, UNKNOWN)})
+    if odd:
+        return warned(codes, expected, "Xids to watch: " + "; ".join(odd))
+    kinds = {decision for _pci, _code, decision, _bucket, _why in decided}
+    detail = " (application or informational Xids only)" if kinds & {APPLICATION, INFO} else ""
+    return passed(codes, expected, "no drain-class Xid" + detail)
 
 
 # What the GPU Operator's validator (and the NVIDIA driver) need from the host before it can pass.
-NVSWITCH_DEVICES = "/proc/driver/nvidia-nvswitch/devices"
-
-
 @check("gpu.nouveau", "gpu", profiles=GPU_PROFILES)
 def nouveau(ctx):
     loaded = {line.split()[0] for line in ctx.read("/proc/modules").splitlines() if line.strip()}
@@ -265,24 +418,3 @@ def nouveau(ctx):
             "the nouveau module is loaded: blacklist it in modprobe.d, rebuild the initramfs and reboot",
         )
     return passed("not loaded", "not loaded", "nouveau not loaded")
-
-
-@check("gpu.fabric_manager", "gpu", profiles=GPU_PROFILES)
-def fabric_manager(ctx):
-    """NVSwitch systems (HGX/DGX) need the fabric manager running; elsewhere there is nothing to check."""
-    try:
-        switches = sorted(os.listdir(ctx.path(NVSWITCH_DEVICES)))
-    except OSError:
-        switches = []
-    if not switches:
-        return passed(0, None, "no NVSwitch: no fabric manager needed")
-    service = ctx.setting("fabric_manager_service", "nvidia-fabricmanager")
-    rc, out, _err = ctx.run("systemctl", ["is-active", service])
-    state = out.strip() or f"rc {rc}"
-    if rc != 0 or state != "active":
-        return failed(
-            state,
-            "active",
-            f"{len(switches)} NVSwitch device(s) but {service} is {state}: GPUs cannot talk over NVLink",
-        )
-    return passed(state, "active", f"{service} active for {len(switches)} NVSwitch device(s)")

@@ -22,10 +22,12 @@ SKIP = "skip"
 STATUSES = (PASS, WARN, FAIL, SKIP)
 # The profiles are the parts of the topology contract (roles/topology): a host gets the checks of every
 # part it plays (the role picks them with the topology_host_parts filter). The only list of them.
-PROFILES = ("control_plane", "nodes", "gpu", "etcd", "monitoring")
-ALL_PROFILES = frozenset(PROFILES)
+# gpu_burnin is no part: it is asked for (node_preflight_profiles) to run the slow GPU probes.
+PROFILES = ("control_plane", "nodes", "gpu", "etcd", "monitoring", "gpu_burnin")
+ALL_PROFILES = frozenset(PROFILES) - {"gpu_burnin"}
 NODE_PROFILES = frozenset(("control_plane", "nodes", "gpu"))
 GPU_PROFILES = frozenset(("gpu",))
+BURNIN_PROFILES = frozenset(("gpu_burnin",))
 
 # Every setting a check reads and its value when the caller gives none (the one table of them). Paths
 # are the upstream defaults for a standalone call of the module: the node_preflight role always passes
@@ -124,6 +126,20 @@ SETTINGS = {
     # Images the node needs (containerd's sandbox image from the role) and containerd's registry hosts folder.
     "images": [],
     "registry_config_path": "/etc/containerd/certs.d",
+    # GPU, fabric and burn-in checks (preflight_checks_gpu, _fabric, _gpu_perf; thresholds per GPU model in
+    # preflight_gpu_models, overridden key by key by gpu_thresholds).
+    "fabric_manager_service": "nvidia-fabricmanager",
+    "gpu_burnin_budget_s": 1800,
+    "gpu_dcgm_diag_level": 1,
+    "gpu_dcgm_diag_timeout_s": 300,
+    "gpu_model": None,
+    "gpu_thresholds": None,
+    "gpu_xid_application": [],
+    "gpu_xid_drain": [],
+    "gpu_xid_history_s": 604800,
+    "ib_link_downed_max": 0,
+    "ib_rate_gbps": None,
+    "sxid_lookback_s": 86400,
 }
 
 # Where tools are looked up when the caller gives no search path (Ansible's module PATH may be short).

@@ -29,8 +29,8 @@ options:
   profiles:
     description:
       - Profiles whose checks run, the parts of the topology contract the host plays (V(control_plane),
-        V(nodes), V(gpu), V(etcd), V(monitoring)); a host in several parts lists several. Another name
-        fails the task.
+        V(nodes), V(gpu), V(etcd), V(monitoring)); a host in several parts lists several. V(gpu_burnin)
+        (no part) adds the slow GPU probes. Another name fails the task.
     type: list
     elements: str
     default: [nodes]
@@ -68,8 +68,12 @@ options:
         C(time_max_offset_s) (0.1), C(time_local_reference_ok) (false; chronyd serving its own clock is
         not synchronised), C(kernel_log_source) (V(journal), V(kmsg) or V(file)), C(kernel_log_path),
         C(kernel_log_lookback_s) (3600), C(writable_paths), C(d_state_max) (0), C(gpu_xid_drain),
-        C(gpu_xid_application), C(kubelet_config), C(kubelet_kubeconfig),
-        C(fabric_manager_service) (C(nvidia-fabricmanager)).
+        C(gpu_xid_application) (codes moved to drain or application), C(gpu_xid_history_s) (604800, the
+        kernel log across boots for Xids that come back), C(kubelet_config), C(kubelet_kubeconfig),
+        C(fabric_manager_service) (C(nvidia-fabricmanager)), C(gpu_model) (else from the GPUs' name),
+        C(gpu_thresholds) (a dict overriding the per-model thresholds), C(ib_rate_gbps),
+        C(ib_link_downed_max) (0), C(gpu_dcgm_diag_level) (1), C(gpu_dcgm_diag_timeout_s) (300),
+        C(gpu_burnin_budget_s) (1800, shared by the V(gpu_burnin) probes).
       - kubeadm's remaining checks read C(kubernetes_version), C(api_endpoint), C(service_cidr) (C(10.96.0.0/12)),
         C(pod_cidr) (none; comma-separated CIDRs for dual stack), C(proxy_env) (the environment kubeadm would run
         with; none reads the module's own on a real root), C(proxy_units) (containerd and kubelet, whose drop-ins'

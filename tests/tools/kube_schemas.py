@@ -4,8 +4,9 @@ API objects (Pod, FlowSchema, PriorityLevelConfiguration…) are checked against
 schema of the target Kubernetes version with kubernetes-validate in strict mode (unknown fields fail).
 Configuration kinds that the apiserver or kubeadm read from files have no OpenAPI schema; they are
 checked against the JSON schemas below, written from their Go types (kubeadm v1beta4 types.go,
-audit.k8s.io/v1, apiserver.config.k8s.io/v1, eventratelimit v1alpha1): required fields, types, and no
-unknown fields in what the collection renders.
+kubeproxy.config.k8s.io/v1alpha1 (staging/src/k8s.io/kube-proxy/config/v1alpha1/types.go), audit.k8s.io/v1,
+apiserver.config.k8s.io/v1, eventratelimit v1alpha1): required fields, types, and no unknown fields in what
+the collection renders.
 """
 
 from __future__ import annotations
@@ -38,6 +39,49 @@ _COMPONENT = {
     "extraEnvs": {"type": "array", "items": {"type": "object"}},
 }
 _KUBEADM_VERSION = "kubeadm.k8s.io/v1beta4"
+_KUBE_PROXY_VERSION = "kubeproxy.config.k8s.io/v1alpha1"
+_NUMBER = {"type": "number"}
+# metav1.Duration: a Go duration string.
+_DURATION = {"type": "string", "pattern": r"^(0|(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+)$"}
+_API_ENDPOINT = _object(
+    {"advertiseAddress": _STR, "bindPort": {"type": "integer", "minimum": 1, "maximum": 65535}}, ["advertiseAddress"]
+)
+# kubeadm v1beta4 NodeRegistrationOptions.
+_NODE_REGISTRATION = _object(
+    {
+        "name": _STR,
+        "criSocket": _STR,
+        "taints": {
+            "type": ["array", "null"],
+            "items": _object({"key": _STR, "value": _STR, "effect": _STR}, ["key", "effect"]),
+        },
+        "kubeletExtraArgs": {"type": "array", "items": _ARG},
+        "ignorePreflightErrors": _STRS,
+        "imagePullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]},
+        "imagePullSerial": _BOOL,
+    }
+)
+# kubeadm v1beta4 Timeouts.
+_TIMEOUT_NAMES = ("controlPlaneComponentHealthCheck", "kubeletHealthCheck", "kubernetesAPICall", "etcdAPICall",
+                  "tlsBootstrap", "discovery", "upgradeManifests")  # fmt: skip
+_TIMEOUTS = _object({name: _DURATION for name in _TIMEOUT_NAMES})
+# kubeadm v1beta4 Discovery: a bootstrap token (with the CA's public key pins) or a kubeconfig file.
+_DISCOVERY = _object(
+    {
+        "bootstrapToken": _object(
+            {
+                "token": {"type": "string", "pattern": r"^[a-z0-9]{6}\.[a-z0-9]{16}$"},
+                "apiServerEndpoint": _STR,
+                "caCertHashes": {"type": "array", "items": {"type": "string", "pattern": r"^sha256:[0-9a-f]{64}$"}},
+                "unsafeSkipCAVerification": _BOOL,
+            },
+            ["token"],
+        ),
+        "file": _object({"kubeConfigPath": _STR}, ["kubeConfigPath"]),
+        "tlsBootstrapToken": _STR,
+    }
+)
+_PROXY_PERIODS = {"syncPeriod": _DURATION, "minSyncPeriod": _DURATION}
 STAGES = ["RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"]
 
 SCHEMAS = {
@@ -76,15 +120,91 @@ SCHEMAS = {
         | {
             "bootstrapTokens": {"type": "array"},
             "dryRun": _BOOL,
-            "nodeRegistration": {"type": "object"},
-            "localAPIEndpoint": _object(
-                {"advertiseAddress": _STR, "bindPort": {"type": "integer", "minimum": 1, "maximum": 65535}},
-                ["advertiseAddress"],
-            ),
-            "certificateKey": _STR,
+            "nodeRegistration": _NODE_REGISTRATION,
+            "localAPIEndpoint": _API_ENDPOINT,
+            "certificateKey": {"type": "string", "pattern": r"^[0-9a-f]{64}$"},
             "skipPhases": _STRS,
             "patches": _object({"directory": _STR}, ["directory"]),
-            "timeouts": {"type": "object"},
+            "timeouts": _TIMEOUTS,
+        },
+        ["apiVersion", "kind"],
+    ),
+    (_KUBEADM_VERSION, "JoinConfiguration"): _object(
+        _header(_KUBEADM_VERSION, "JoinConfiguration")
+        | {
+            "dryRun": _BOOL,
+            "nodeRegistration": _NODE_REGISTRATION,
+            "caCertPath": _STR,
+            "discovery": _DISCOVERY,
+            "controlPlane": _object(
+                {"localAPIEndpoint": _API_ENDPOINT, "certificateKey": {"type": "string", "pattern": r"^[0-9a-f]{64}$"}}
+            ),
+            "skipPhases": _STRS,
+            "patches": _object({"directory": _STR}, ["directory"]),
+            "timeouts": _TIMEOUTS,
+        },
+        ["apiVersion", "kind", "discovery"],
+    ),
+    (_KUBE_PROXY_VERSION, "KubeProxyConfiguration"): _object(
+        _header(_KUBE_PROXY_VERSION, "KubeProxyConfiguration")
+        | {
+            "featureGates": {"type": "object", "additionalProperties": _BOOL},
+            "clientConnection": _object(
+                {"kubeconfig": _STR, "acceptContentTypes": _STR, "contentType": _STR, "qps": _NUMBER, "burst": _INT}
+            ),
+            "logging": {"type": "object"},
+            "hostnameOverride": _STR,
+            "bindAddress": _STR,
+            "healthzBindAddress": _STR,
+            "metricsBindAddress": _STR,
+            "bindAddressHardFail": _BOOL,
+            "enableProfiling": _BOOL,
+            "showHiddenMetricsForVersion": _STR,
+            "mode": {"enum": ["", "iptables", "ipvs", "nftables", "kernelspace"]},
+            "iptables": _object(
+                _PROXY_PERIODS
+                | {
+                    "masqueradeBit": {"type": "integer", "minimum": 0, "maximum": 31},
+                    "masqueradeAll": _BOOL,
+                    "localhostNodePorts": _BOOL,
+                    "snatNodeInternalIP": _BOOL,
+                }
+            ),
+            "ipvs": _object(
+                _PROXY_PERIODS
+                | {
+                    "scheduler": _STR,
+                    "excludeCIDRs": _STRS,
+                    "strictARP": _BOOL,
+                    "tcpTimeout": _DURATION,
+                    "tcpFinTimeout": _DURATION,
+                    "udpTimeout": _DURATION,
+                }
+            ),
+            "nftables": _object(
+                _PROXY_PERIODS
+                | {"masqueradeBit": {"type": "integer", "minimum": 0, "maximum": 31}, "masqueradeAll": _BOOL}
+            ),
+            "winkernel": {"type": "object"},
+            "detectLocalMode": {"enum": ["", "ClusterCIDR", "NodeCIDR", "BridgeInterface", "InterfaceNamePrefix"]},
+            "detectLocal": _object({"bridgeInterface": _STR, "interfaceNamePrefix": _STR}),
+            "clusterCIDR": _STR,
+            "nodePortAddresses": _STRS,
+            "oomScoreAdj": {"type": "integer", "minimum": -1000, "maximum": 1000},
+            "conntrack": _object(
+                {
+                    "maxPerCore": _INT,
+                    "min": _INT,
+                    "tcpEstablishedTimeout": _DURATION,
+                    "tcpCloseWaitTimeout": _DURATION,
+                    "tcpBeLiberal": _BOOL,
+                    "udpTimeout": _DURATION,
+                    "udpStreamTimeout": _DURATION,
+                }
+            ),
+            "configSyncPeriod": _DURATION,
+            "portRange": _STR,
+            "windowsRunAsService": _BOOL,
         },
         ["apiVersion", "kind"],
     ),

@@ -1,7 +1,8 @@
 """Build a fake host root for the node preflight: the /proc, /sys and /etc files the checks read and
 fake tools in <root>/bin. A healthy root passes the gpu profile; ``broken`` gives the lab's
-five faults (ip_forward off, 7 of 8 GPUs with an ECC error, Xid 79, time sync stopped, a leftover
-kubelet.conf). Used by unit tests, the ansible-runner test and the 200-host benchmark."""
+faults (ip_forward off, 7 of 8 GPUs with an ECC error and an SRAM ECC history, the fabric manager stopped
+and the GPUs' fabric registration not started, Xid 79, time sync stopped, a leftover kubelet.conf).
+Used by unit tests, the ansible-runner test and the 200-host benchmark."""
 
 from __future__ import annotations
 
@@ -63,6 +64,21 @@ def build_root(root, *, broken=False, hostname="node1", now=None):
     shutil.copytree(FIXTURES / "nvidia-smi", root / "bin" / "nvidia-smi.d", dirs_exist_ok=True)
     _write(root, "bin/nvidia-smi", '#!/bin/sh\nexec "$(dirname "$0")/nvidia-smi.d/fake-nvidia-smi" "$@"\n', 0o755)
     _write(root, "bin/nvidia-smi.d/case", "ecc-7of8\n" if broken else "healthy-8gpu\n")
+    # The NVSwitch fabric manager: a stand-in systemctl that answers `is-active nvidia-fabricmanager` (active
+    # on a healthy root, stopped on a broken one) and a stand-in nv-fabricmanager of the driver's version.
+    state = "inactive\nexit 3" if broken else "active\nexit 0"
+    _write(
+        root,
+        "bin/systemctl",
+        f'#!/bin/sh\n[ "$*" = "is-active nvidia-fabricmanager" ] || exit 64\necho {state}\n',
+        0o755,
+    )
+    _write(
+        root,
+        "bin/nv-fabricmanager",
+        '#!/bin/sh\n[ "$*" = "--version" ] || exit 64\necho "Fabric Manager version is : 535.129.03"\n',
+        0o755,
+    )
     shutil.copytree(FIXTURES / "chrony", root / "bin" / "chrony.d", dirs_exist_ok=True)
     _write(root, "bin/chronyc", '#!/bin/sh\nexec "$(dirname "$0")/chrony.d/fake-chronyc" "$@"\n', 0o755)
     _write(root, "bin/chrony.d/chronyc-case", "daemon-down\n" if broken else "synced\n")
@@ -82,6 +98,12 @@ def module_params(root):
             "gpu_count": 8,
             "kernel_log_source": "file",
             "kernel_log_path": "/var/log/kern.log",
+            # The root lives on the test machine's own disk, whose fill the tests do not control (a busy CI
+            # machine passed 80 %, the default warning): only a full disk counts here.
+            "disk_warn_pct": 99,
+            "disk_fail_pct": 100,
+            "inode_warn_pct": 99,
+            "inode_fail_pct": 100,
         },
     }
 
@@ -102,7 +124,10 @@ def local_host_vars(params):
 
 BROKEN_FAILURES = [
     "gpu.count",
+    "gpu.ecc.sram",
     "gpu.ecc.uncorrected",
+    "gpu.fabric_manager",
+    "gpu.fabric_state",
     "gpu.xid",
     "kubelet.leftover_files",
     "net.ip_forward",

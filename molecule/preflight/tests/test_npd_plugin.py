@@ -28,6 +28,9 @@ def plugin(host, group):
     [
         (HEALTHY, "gpu", 0, "9 check(s) ok"),
         (BROKEN, "gpu", 1, "gpu.count: 7 GPUs visible, 8 expected; gpu.ecc.uncorrected: "),
+        # The fabric group: pcie, numa and the InfiniBand checks skip (no such devices in the lab).
+        (HEALTHY, "gpu_fabric", 0, "9 check(s) ok"),
+        (BROKEN, "gpu_fabric", 1, "gpu.ecc.sram: SRAM ECC history over the limits"),
         (HEALTHY, "time", 0, "2 check(s) ok"),
         (BROKEN, "time", 1, "time.sync: "),
         # No containerd in the lab: the CRI socket is missing on both, a problem NPD would report.
@@ -66,6 +69,6 @@ def test_a_broken_check_library_is_unknown_not_a_problem():
 @pytest.mark.parametrize("host", [HEALTHY, BROKEN])
 def test_host_plugin_file(host):
     config = json.loads(testinfra.get_host(f"podman://{host}").file("/etc/aiplatform/npd/checks.json").content_string)
-    assert sorted(config["groups"]) == ["disk", "gpu", "runtime", "time"]
+    assert sorted(config["groups"]) == ["disk", "gpu", "gpu_fabric", "runtime", "time"]
     assert config["groups"]["gpu"][:2] == ["gpu.nvidia_smi", "gpu.count"]
     assert config["settings"]["gpu_count"] == 8

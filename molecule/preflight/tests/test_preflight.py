@@ -42,6 +42,10 @@ def test_healthy_host_passes():
     assert results["gpu.count"]["observed"] == 8
     assert results["time.sync"]["status"] == "pass"
     assert results["net.ip_forward"]["observed"] == "1"
+    assert results["gpu.fabric_manager"]["message"] == (
+        "nvidia-fabricmanager 535.129.03 active for 8 GPU(s) on an NVSwitch fabric"
+    )
+    assert results["gpu.ecc.sram"]["status"] == results["gpu.fabric_state"]["status"] == "pass"
 
 
 def test_broken_host_fails_with_exactly_its_faults():
@@ -50,8 +54,33 @@ def test_broken_host_fails_with_exactly_its_faults():
     results = by_id(data)
     assert results["gpu.count"]["observed"] == 7
     assert results["gpu.xid"]["observed"] == [79]
+    # The ECC history and the fabric, through the stand-in nvidia-smi (it answers only the recorded command
+    # lines) and the missing fabric manager.
+    assert results["gpu.ecc.sram"]["message"].endswith("GPU 3: 2 uncorrected, 14 corrected")
+    assert results["gpu.fabric_state"]["message"].startswith("GPUs not registered with the NVSwitch fabric")
+    assert results["gpu.fabric_manager"]["observed"] == "inactive"
     assert results["kubelet.leftover_files"]["observed"] == ["/etc/kubernetes/kubelet.conf"]
     assert "Cannot talk to daemon" in results["time.sync"]["message"]
+
+
+@pytest.mark.parametrize("host", [HEALTHY, BROKEN])
+def test_kubeadm_checks_on_real_hosts(host):
+    """kubeadm's remaining checks against what the lab hosts really are: the machine's kernel config through
+    the container's /proc/config.gz, no firewalld, no kubelet unit or binary yet, no ctr, an IPv4 cluster."""
+    results = by_id(report(host))
+    assert (results["kernel.config"]["status"], results["kernel.config"]["observed"]["missing"]) == ("pass", [])
+    assert results["kernel.config"]["observed"]["config"] == "/proc/config.gz"
+    assert (results["firewalld.inactive"]["status"], results["firewalld.inactive"]["observed"]) == ("pass", "inactive")
+    enabled = results["kubelet.service_enabled"]
+    assert (enabled["status"], enabled["observed"]) == ("warn", "not-found")
+    assert results["net.http_proxy"]["status"] == "pass"
+    skipped = {i: results[i]["message"] for i in ("kubelet.version_skew", "images.present", "net.ipv6_forward")}
+    assert skipped == {
+        "kubelet.version_skew": "kubelet not found",
+        "images.present": "ctr not found",
+        "net.ipv6_forward": "no IPv6 in service_cidr, pod_cidr or api_endpoint: IPv6 forwarding is not needed",
+    }
+    assert all(results[i]["status"] == "skip" for i in skipped)
 
 
 @pytest.mark.parametrize("host", [HEALTHY, BROKEN])

@@ -1,6 +1,6 @@
 """The add-on roles render on the controller, without a cluster, objects the Kubernetes 1.34 API accepts.
 
-Runs the real roles (coredns, node_problem_detector, gpu_operator, kube_eventer) with ansible-playbook
+Runs the real roles (pod_network, coredns, node_problem_detector, gpu_operator, kube_eventer) with ansible-playbook
 on localhost without a kubeconfig: they write their objects (and the GPU Operator's chart values) to
 the manifest folder. Every object is validated strictly against the Kubernetes 1.34 OpenAPI schema
 (tests/tools/kube_schemas.py, unknown fields fail); node-problem-detector's monitor files against its
@@ -32,6 +32,7 @@ PLAYBOOK = """
 - hosts: localhost
   gather_facts: false
   roles:
+    - aiplatform.cluster.pod_network
     - aiplatform.cluster.coredns
     - aiplatform.cluster.node_problem_detector
     - aiplatform.cluster.gpu_operator
@@ -92,8 +93,9 @@ def test_every_add_on_is_rendered_and_a_second_run_changes_nothing(rendered):
         "gpu-operator-values.yaml",
         "kube-eventer.yaml",
         "node-problem-detector.yaml",
+        "pod-network-cilium-values.yaml",
     ]
-    assert recap(rendered["first"].stdout)["changed"] == 5  # the folder and the four files
+    assert recap(rendered["first"].stdout)["changed"] == 6  # the folder and the five files
     assert recap(rendered["second"].stdout)["changed"] == 0
 
 
@@ -172,6 +174,7 @@ def test_node_problem_detector_configs_follow_npd_fields(rendered):
     npd_schemas.validate_custom_plugin_monitor(custom)
     assert {r["condition"] for r in custom["rules"]} == {
         "GPUHealthProblem",
+        "GPUFabricProblem",
         "TimeSyncProblem",
         "ContainerRuntimeProblem",
         "DiskProblem",
@@ -186,12 +189,12 @@ def test_kube_eventer_sink(rendered):
     )
 
 
-def helm_template(values_file, chart):
+def helm_template(values_file, chart, release="gpu-operator", namespace="gpu-operator"):
     assert HELM.is_file(), (
         f"{HELM} is missing: run `python tests/tools/kube_clients.py build/kube-clients` (make kube-clients)"
     )
     result = subprocess.run(
-        [str(HELM), "template", "gpu-operator", str(chart), "--namespace", "gpu-operator", "--include-crds",
+        [str(HELM), "template", release, str(chart), "--namespace", namespace, "--include-crds",
          "--kube-version", "v1.34.0", "-f", str(values_file)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -225,6 +228,73 @@ def test_gpu_operator_values_render_with_the_pinned_chart(rendered):
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
+CILIUM_VERSION = yaml.safe_load((ROOT / "roles/kube_addons/defaults/main.yml").read_text())["kube_addons_versions"][
+    "cilium_chart"
+]["version"]
+POD_NETWORK_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  roles:
+    - aiplatform.cluster.pod_network
+"""
+# cilium-config entries each case must carry (the chart's names for the role's settings), written out.
+CILIUM_CONFIG_DEFAULTS = {
+    "ipam": "cluster-pool",
+    "cluster-pool-ipv4-cidr": "10.128.0.0/11",
+    "cluster-pool-ipv4-mask-size": "24",
+    "kube-proxy-replacement": "true",
+    "routing-mode": "tunnel",
+    "tunnel-protocol": "vxlan",
+    "identity-allocation-mode": "crd",
+    "enable-cilium-endpoint-slice": "true",
+    "bpf-map-dynamic-size-ratio": "0.0025",
+    "bpf-policy-map-max": "16384",
+    "bpf-lb-map-max": "65536",
+    "enable-hubble": "false",
+}
+
+
+@pytest.mark.parametrize(
+    ("extra", "objects", "config", "api"),
+    [
+        # The defaults with an endpoint ("" renders k8sServiceHost: auto, which helm resolves from the
+        # cluster's kube-public/cluster-info ConfigMap: `helm template` has no cluster and refuses it).
+        ({"pod_network_api_endpoint": "10.0.0.10"}, 22, CILIUM_CONFIG_DEFAULTS, ("10.0.0.10", "6443")),
+        (
+            {"pod_network_api_endpoint": "api.example.com:8443", "pod_network_routing_mode": "native",
+             "pod_network_identity_allocation_mode": "kvstore",
+             "pod_network_kvstore_endpoints": ["https://10.0.0.21:2379", "https://10.0.0.22:2379"],
+             "pod_network_bpf_ct_tcp_max": 1048576, "pod_network_node_mask_size": 25,
+             "pod_network_hubble_enabled": True},
+            25,
+            {**CILIUM_CONFIG_DEFAULTS, "routing-mode": "native", "identity-allocation-mode": "kvstore",
+             "cluster-pool-ipv4-mask-size": "25", "bpf-ct-global-tcp-max": "1048576", "enable-hubble": "true",
+             "kvstore": "etcd"},
+            ("api.example.com", "8443"),
+        ),
+    ],
+)  # fmt: skip
+def test_pod_network_values_render_with_the_pinned_cilium_chart(tmp_path, extra, objects, config, api):
+    result, manifests = run(tmp_path, POD_NETWORK_PLAYBOOK, **extra)
+    assert result.returncode == 0, result.stdout[-4000:]
+    values = manifests / "pod-network-cilium-values.yaml"
+    chart = ROOT / f"tests/fixtures/charts/cilium-{CILIUM_VERSION}.tgz"
+    # helm also checks the values against the chart's values.schema.json.
+    docs = helm_template(values, chart, release="cilium", namespace="kube-system")
+    assert len(docs) == objects, sorted(d["kind"] for d in docs)
+    # The chart ships no CRDs (the operator registers them): every object is a built-in kind.
+    assert [kube_schemas.validate(doc, KUBERNETES) for doc in docs] == ["openapi"] * objects
+    data = by_name(docs, "ConfigMap", "cilium-config")["data"]
+    assert {key: data.get(key) for key in config} == config
+    operator = by_name(docs, "Deployment", "cilium-operator")
+    assert operator["spec"]["replicas"] == 2
+    env = {e["name"]: e.get("value") for e in operator["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert (env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"]) == api
+    lint = subprocess.run([str(HELM), "lint", str(chart), "-f", str(values)], capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
 # One run per role whose check fails first (every problem of that role is in its one message).
 @pytest.mark.parametrize(
     ("extra", "messages"),
@@ -247,6 +317,18 @@ def test_gpu_operator_values_render_with_the_pinned_chart(rendered):
             ["'operator.defaultRuntime' was removed from the chart", "'driverr' is not a value of the pinned chart"],
         ),
         ({"kube_eventer_webhook_url": "ftp://x"}, ["kube_eventer_webhook_url: must be an http:// or https:// URL"]),
+        ({"pod_network_cni": "calico"}, ["pod_network_cni: must be one of cilium (got 'calico')"]),
+        (
+            {"pod_network_pod_cidr": "10.96.0.0/16", "kube_apiserver_control_plane_endpoint": "https://api:6443"},
+            ["pod_network_pod_cidr: must not overlap the service CIDR 10.96.0.0/12",
+             "pod_network_api_endpoint: must be host or host:port"],
+        ),
+        (
+            # 4 nodes in the inventory, 2 blocks of /24 in a /23.
+            {"pod_network_pod_cidr": "172.16.0.0/23", "pod_network_values_extra": {"hubbel": {}}},
+            ["pod_network_node_mask_size: leaves 2 node blocks of /24 in 172.16.0.0/23 for 4 nodes"],
+        ),
+        ({"pod_network_values_extra": {"hubbel": {}}}, ["pod_network_values_extra: 'hubbel' is not a value"]),
     ],
 )  # fmt: skip
 def test_bad_input_is_refused_before_anything_is_written(tmp_path, extra, messages):
@@ -260,6 +342,16 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path, extra, messag
         assert message in result.stdout
     assert "Check the add-on inputs" in result.stdout
     assert not manifests.exists()
+
+
+def test_pod_network_values_in_the_manifest_folder(rendered):
+    values = yaml.safe_load((rendered["dir"] / "pod-network-cilium-values.yaml").read_text())
+    assert values["ipam"] == {
+        "mode": "cluster-pool",
+        "operator": {"clusterPoolIPv4PodCIDRList": ["10.128.0.0/11"], "clusterPoolIPv4MaskSize": 24},
+    }
+    assert (values["kubeProxyReplacement"], values["k8sServiceHost"]) == (True, "auto")
+    assert values["hubble"] == {"enabled": False}
 
 
 def test_addons_playbook_says_it_skips_without_a_kubeconfig(tmp_path):
@@ -282,6 +374,9 @@ def test_string_forms_from_extra_vars(tmp_path):
         gpu_operator_driver_enabled="false",
         kube_eventer_enabled="false",
         coredns_node_selector={"pool": "infra", "dns": "yes"},
+        pod_network_node_mask_size="23",
+        pod_network_kube_proxy_replacement="false",
+        pod_network_hubble_enabled="yes",
     )
     assert result.returncode == 0, result.stdout[-3000:]
     docs = documents(manifests / "coredns.yaml")
@@ -298,3 +393,6 @@ def test_string_forms_from_extra_vars(tmp_path):
     config = by_name(documents(manifests / "node-problem-detector.yaml"), "ConfigMap", "node-problem-detector-config")
     assert json.loads(config["data"]["aiplatform-checks.json"])["pluginConfig"]["max_output_length"] == 100
     assert not (manifests / "kube-eventer.yaml").exists()
+    network = yaml.safe_load((manifests / "pod-network-cilium-values.yaml").read_text())
+    assert network["ipam"]["operator"]["clusterPoolIPv4MaskSize"] == 23
+    assert (network["kubeProxyReplacement"], network["hubble"]) == (False, {"enabled": True})

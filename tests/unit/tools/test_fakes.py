@@ -15,6 +15,14 @@ QUERY_GPU = [
     "retired_pages.pending,clocks_throttle_reasons.hw_slowdown",
     "--format=csv,noheader,nounits",
 ]
+QUERY_GPU_EVENT = [QUERY_GPU[0].replace("clocks_throttle_reasons", "clocks_event_reasons"), QUERY_GPU[1]]
+PROBE = ["--query-gpu=driver_version,name", "--format=csv,noheader"]
+QUERY_ECC = [
+    "--query-gpu=index,pci.bus_id,ecc.mode.current,ecc.errors.uncorrected.aggregate.sram,"
+    "ecc.errors.corrected.aggregate.sram,ecc.errors.uncorrected.aggregate.dram,ecc.errors.corrected.aggregate.dram",
+    "--format=csv,noheader,nounits",
+]
+QUERY_FABRIC = ["--query-gpu=index,pci.bus_id,fabric.state,fabric.status", "--format=csv,noheader"]
 QUERY_REMAP = [
     "--query-remapped-rows=gpu_bus_id,remapped_rows.correctable,remapped_rows.uncorrectable,"
     "remapped_rows.pending,remapped_rows.failure",
@@ -28,14 +36,23 @@ def run(tool, *args, **env):
 
 def test_the_readme_records_the_command_lines_the_fakes_accept():
     readme = (FIXTURES / "README.md").read_text(encoding="utf-8")
-    for line in (" ".join(["nvidia-smi", *QUERY_GPU]), " ".join(["nvidia-smi", *QUERY_REMAP]), "nvidia-smi nvlink -s"):
+    queries = (PROBE, QUERY_GPU, QUERY_GPU_EVENT, QUERY_ECC, QUERY_FABRIC, QUERY_REMAP)
+    for line in [" ".join(["nvidia-smi", *args]) for args in queries] + ["nvidia-smi nvlink -s"]:
         assert f"`{line}`" in readme
     assert "`chronyc -n tracking`" in readme
 
 
 @pytest.mark.parametrize(
     ("args", "recorded"),
-    [(QUERY_GPU, "query-gpu.csv"), (QUERY_REMAP, "query-remapped-rows.csv"), (["nvlink", "-s"], "nvlink-s.txt")],
+    [
+        (PROBE, "query-driver.csv"),
+        (QUERY_GPU, "query-gpu.csv"),
+        (QUERY_GPU_EVENT, "query-gpu.csv"),
+        (QUERY_ECC, "query-ecc.csv"),
+        (QUERY_FABRIC, "query-fabric.csv"),
+        (QUERY_REMAP, "query-remapped-rows.csv"),
+        (["nvlink", "-s"], "nvlink-s.txt"),
+    ],
 )
 def test_nvidia_smi_stand_in_answers_the_recorded_command_lines(args, recorded):
     answer = run(NVIDIA_SMI, *args, FAKE_NVIDIA_SMI_CASE="ecc-7of8")
@@ -50,6 +67,9 @@ def test_nvidia_smi_stand_in_answers_the_recorded_command_lines(args, recorded):
         [QUERY_GPU[0], "--format=csv,noheader"],  # nounits dropped: the parser would get units
         [QUERY_GPU[0].replace("index,pci.bus_id", "pci.bus_id,index"), QUERY_GPU[1]],  # fields reordered
         QUERY_REMAP[:1],
+        [PROBE[0], "--format=csv"],  # the probe with a header line
+        [QUERY_ECC[0].replace(".sram", ".dram", 1), QUERY_ECC[1]],  # a counter asked for twice
+        [QUERY_FABRIC[0], "--format=csv,noheader,nounits"],
         ["nvlink", "--status"],
         ["-q"],
         [],
@@ -65,6 +85,24 @@ def test_nvidia_smi_stand_in_refuses_any_other_command_line(args):
 def test_nvidia_smi_stand_in_keeps_the_recorded_exit_code():
     answer = run(NVIDIA_SMI, *QUERY_GPU, FAKE_NVIDIA_SMI_CASE="exit-9")
     assert answer.returncode == 9
+
+
+@pytest.mark.parametrize(
+    ("case", "args", "field"),
+    [
+        ("driver-570-event-names-only", QUERY_GPU, "clocks_throttle_reasons.hw_slowdown"),
+        ("driver-525-throttle-names-only", QUERY_GPU_EVENT, "clocks_event_reasons.hw_slowdown"),
+        ("v100-retired-pending", QUERY_FABRIC, "fabric.state"),
+    ],
+)
+def test_nvidia_smi_stand_in_refuses_the_fields_its_driver_does_not_know(case, args, field):
+    answer = run(NVIDIA_SMI, *args, FAKE_NVIDIA_SMI_CASE=case)
+    assert (answer.returncode, answer.stdout) == (2, f'Field "{field}" is not a valid field to query.\n')
+
+
+def test_nvidia_smi_stand_in_answers_the_names_its_driver_knows():
+    assert run(NVIDIA_SMI, *QUERY_GPU_EVENT, FAKE_NVIDIA_SMI_CASE="driver-570-event-names-only").returncode == 0
+    assert run(NVIDIA_SMI, *QUERY_GPU, FAKE_NVIDIA_SMI_CASE="driver-525-throttle-names-only").returncode == 0
 
 
 def test_chronyc_stand_in_answers_only_dash_n_tracking():

@@ -50,3 +50,19 @@ def test_floating_tags_bad_digests_and_chart_ranges_are_refused():
         "kube_addons_versions.gpu_operator_chart.version: must pin one chart version (like v26.3.3; not a "
         "range, not empty) (got '~26.7')",
     ]
+
+
+def test_the_cilium_chart_is_checked_like_the_gpu_operators():
+    versions = copy.deepcopy(VERSIONS)
+    versions["cilium_chart"] = {"repository": "http://helm.cilium.io", "name": "", "version": "1.20.x"}
+    assert kube_addons_problems(versions) == [
+        "kube_addons_versions.cilium_chart.repository: must be an https:// or oci:// chart repository "
+        "(got 'http://helm.cilium.io')",
+        "kube_addons_versions.cilium_chart.name: must be the chart's name (got '')",
+        "kube_addons_versions.cilium_chart.version: must pin one chart version (like v26.3.3; not a range, not "
+        "empty) (got '1.20.x')",
+    ]
+    del versions["cilium_chart"]
+    assert kube_addons_problems(versions) == [
+        "kube_addons_versions.cilium_chart: must be a dict with repository, name and version (got None)"
+    ]

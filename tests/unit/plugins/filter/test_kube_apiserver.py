@@ -348,7 +348,7 @@ def test_every_controlled_flag_is_refused_in_extra_args():
 
 
 def test_defaults_have_no_problems():
-    assert kube_apiserver_problems(settings()) == {"errors": [], "warnings": []}
+    assert kube_apiserver_problems(settings(control_plane_endpoint="lb.example:6443")) == {"errors": [], "warnings": []}
 
 
 BAD = {
@@ -414,7 +414,15 @@ def test_default_audit_policy_validates_and_keeps_secrets_at_metadata():
 
 def test_extra_vars_strings_are_typed():
     # -e kube_apiserver_max_requests_inflight=800 -e kube_apiserver_goaway_chance=0.01 arrive as strings.
-    strings = settings(max_requests_inflight="800", goaway_chance="0.01", audit_log_maxage="30", secure_port="6443")
+    strings = settings(
+        max_requests_inflight="800",
+        goaway_chance="0.01",
+        audit_log_maxage="30",
+        secure_port="6443",
+        control_plane_endpoint="lb:6443",
+        node_cidr_mask_size="24",
+        scheduler_kube_api_qps="300",
+    )
     assert kube_apiserver_problems(strings) == {"errors": [], "warnings": []}
     flags = kube_apiserver_flags(strings | {"control_plane_endpoint": "lb:6443"})
     assert (flags["max-requests-inflight"], flags["goaway-chance"], flags["secure-port"]) == ("800", "0.01", "6443")

@@ -72,6 +72,7 @@ def test_custom_plugin_monitor_is_valid():
     npd_schemas.validate_custom_plugin_monitor(config)
     assert [c["type"] for c in config["conditions"]] == [
         "GPUHealthProblem",
+        "GPUFabricProblem",
         "TimeSyncProblem",
         "ContainerRuntimeProblem",
         "DiskProblem",

@@ -297,7 +297,7 @@ APISERVER_BAD = {
     ),
     "endpoint with a scheme": (
         {"control_plane_endpoint": "https://lb:6443"},
-        "kube_apiserver_control_plane_endpoint must be host or host:port",
+        "kube_apiserver_control_plane_endpoint must be an IP address or a DNS name, with an optional :port",
     ),
     "relative audit log": ({"audit_log_path": "audit.log"}, "kube_apiserver_audit_log_path must be an absolute path"),
     "events meant to be split but the events cluster is empty": (

@@ -25,7 +25,7 @@ def test_every_registered_check_has_a_dotted_id_and_known_profiles():
     assert len(REGISTRY) >= 40
     for check_id, item in REGISTRY.items():
         assert "." in check_id and check_id == check_id.lower()
-        assert item.profiles <= {"control_plane", "nodes", "gpu", "etcd", "monitoring"}
+        assert item.profiles <= {"control_plane", "nodes", "gpu", "etcd", "monitoring", "gpu_burnin"}
 
 
 def test_profiles_select_their_checks():

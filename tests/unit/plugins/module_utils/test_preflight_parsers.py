@@ -3,7 +3,7 @@
 import pytest
 from conftest import NOW
 
-from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_checks_gpu import GPU_FIELDS, REMAP_FIELDS
+from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_checks_gpu import REMAP_FIELDS, gpu_fields
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core import CheckError
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_parsers import (
     log_line_epoch,
@@ -29,7 +29,7 @@ def text(fixtures, relative):
 
 
 def test_healthy_query_gpu_rows(fixtures):
-    rows = parse_nvidia_csv(text(fixtures, "nvidia-smi/healthy-8gpu/query-gpu.csv"), GPU_FIELDS)
+    rows = parse_nvidia_csv(text(fixtures, "nvidia-smi/healthy-8gpu/query-gpu.csv"), gpu_fields("535.129.03"))
     assert len(rows) == 8
     assert rows[0] == {
         "index": "0",
@@ -38,7 +38,7 @@ def test_healthy_query_gpu_rows(fixtures):
         "persistence_mode": "Enabled",
         "ecc.errors.uncorrected.volatile.total": "0",
         "retired_pages.pending": None,
-        "clocks_throttle_reasons.hw_slowdown": "Not Active",
+        "clocks_event_reasons.hw_slowdown": "Not Active",
     }
 
 
@@ -50,11 +50,11 @@ def test_remapped_rows_pending_is_read(fixtures):
 @pytest.mark.parametrize("case", ["malformed", "exit-9"])
 def test_malformed_csv_raises(fixtures, case):
     with pytest.raises(CheckError, match="fields"):
-        parse_nvidia_csv(text(fixtures, f"nvidia-smi/{case}/query-gpu.csv"), GPU_FIELDS)
+        parse_nvidia_csv(text(fixtures, f"nvidia-smi/{case}/query-gpu.csv"), gpu_fields("535.129.03"))
 
 
 def test_empty_csv_has_no_rows(fixtures):
-    assert parse_nvidia_csv(text(fixtures, "nvidia-smi/empty/query-gpu.csv"), GPU_FIELDS) == []
+    assert parse_nvidia_csv(text(fixtures, "nvidia-smi/empty/query-gpu.csv"), gpu_fields("535.129.03")) == []
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,15 @@ def test_ignore_list_and_fail_on_failure(tmp_path):
     params = build_root(tmp_path / "root", broken=True)
     ignored = run_module({**params, "ignore": ["gpu.*", "net.ip_forward"]}, tmp_path)
     assert ignored["summary"]["failed"] == ["kubelet.leftover_files", "time.sync"]
-    assert set(ignored["summary"]["ignored"]) == {"gpu.count", "gpu.ecc.uncorrected", "gpu.xid", "net.ip_forward"}
+    assert set(ignored["summary"]["ignored"]) == {
+        "gpu.count",
+        "gpu.ecc.sram",
+        "gpu.ecc.uncorrected",
+        "gpu.fabric_manager",
+        "gpu.fabric_state",
+        "gpu.xid",
+        "net.ip_forward",
+    }
     collected = run_module({**params, "fail_on_failure": False}, tmp_path)
     assert not collected.get("failed")
     assert collected["summary"]["ok"] is False
