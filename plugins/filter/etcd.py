@@ -15,6 +15,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.checksums impor
 from ansible_collections.aiplatform.cluster.plugins.module_utils.cis import CIS_CIPHER_SUITES
 from ansible_collections.aiplatform.cluster.plugins.module_utils.etcdctl import etcdctl_argv
 from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems, as_bool, as_float, as_int
+from ansible_collections.aiplatform.cluster.plugins.module_utils.state_store import stores_problems
 from ansible_collections.aiplatform.cluster.plugins.module_utils.systemd_calendar import calendar_problem
 from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import join_url, url_problem
 
@@ -324,6 +325,8 @@ def etcd_problems(
     restore=None,
     choices=None,
     hostvars=None,
+    stores=None,
+    allow_in_git=False,
 ):
     """Every rule of the etcd role's inputs, checked before any host changes (types and choices are the
     argument specs'; the contract's own rules are topology_problems').
@@ -333,7 +336,9 @@ def etcd_problems(
     ``groups`` Ansible's ``groups``, ``ops`` the operations variables by full name, ``restore`` the restore
     request (etcd_restore_cluster, etcd_restore_snapshot, etcd_restore_snapshot_host), checked when given;
     ``choices`` the argument spec's choices by key (without the prefix: applied to overrides too), ``hostvars``
-    Ansible's hostvars (each member's etcd_address);
+    Ansible's hostvars (each member's etcd_address); ``stores`` the secret stores on the controller
+    ([{variable, path, work_tree}]), refused inside a git work tree unless ``allow_in_git``
+    (topology_state_allow_in_git);
     ``cluster`` none checks no particular cluster (the restore request names its own). Returns
     ``{"errors": [...], "warnings": [...]}``, one message per problem, each naming the variable.
     """
@@ -377,6 +382,7 @@ def etcd_problems(
     _check_addresses(by_name, groups, hostvars, problems)
     _check_data_dirs(list(by_name.values()), settings_by_name, groups, overrides, problems)
     _check_ops(ops, problems)
+    problems.messages.extend(stores_problems(stores, allow_in_git))
     # A global variable at fault shows once, not once per cluster.
     return {"errors": list(dict.fromkeys(problems.messages)), "warnings": list(dict.fromkeys(warnings))}
 

@@ -16,6 +16,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.addresses impor
 from ansible_collections.aiplatform.cluster.plugins.module_utils.apf import apf_problems
 from ansible_collections.aiplatform.cluster.plugins.module_utils.cis import CIS_CIPHER_SUITES
 from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import as_bool, as_int, is_int
+from ansible_collections.aiplatform.cluster.plugins.module_utils.state_store import stores_problems
 from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import join_url, url_problem
 
 # Sizing by the number of nodes the cluster is planned for. Inflight limits: upstream defaults (400/200)
@@ -496,7 +497,9 @@ def kube_apiserver_problems(settings):
     """Check the role's inputs (``settings``, keys are the variable names without ``kube_apiserver_``).
 
     Extra keys: ``control_plane_hosts`` (the group's hosts), ``etcd`` (the result of
-    :func:`kube_apiserver_etcd_servers`). Returns ``{"errors": [...], "warnings": [...]}``; every message
+    :func:`kube_apiserver_etcd_servers`), ``stores`` (the controller's secret stores, [{variable, path,
+    work_tree}]: refused inside a git work tree unless ``state_allow_in_git``).
+    Returns ``{"errors": [...], "warnings": [...]}``; every message
     names the variable at fault.
     """
     errors, warnings = [], []
@@ -507,6 +510,7 @@ def kube_apiserver_problems(settings):
     _check_limits(settings, errors)
     _check_hardening(settings, errors)
     _check_addresses(settings, errors)
+    errors.extend(stores_problems(settings.get("stores"), settings.get("state_allow_in_git")))
     _check_networks(settings, errors)
     _check_components(settings, errors)
     if "apf_priority_levels" in settings or "apf_flow_schemas" in settings:

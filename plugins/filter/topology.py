@@ -17,6 +17,8 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import
 PREFIX = "aiplatform_"
 _GROUP = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CLUSTER = re.compile(r"^[a-z][a-z0-9_]*$")
+# topology_cluster_name names a folder under the state directory.
+_CLUSTER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 # group/resource of --etcd-servers-overrides (the core API group is empty: /events).
 _RESOURCE = re.compile(r"^[a-z0-9.-]*/[a-z0-9]+$")
 _PORTS = ("client_port", "peer_port", "metrics_port")
@@ -74,9 +76,13 @@ def topology_host_etcd_clusters(group_names, etcd_clusters):
     return [cluster for cluster in etcd_clusters or [] if cluster.get("group") in names]
 
 
-def topology_problems(topology_groups, etcd_clusters):
-    """One message per broken rule of the contract, naming the variable (empty when it holds)."""
+def topology_problems(topology_groups, etcd_clusters, cluster_name=None):
+    """One message per broken rule of the contract, naming the variable (empty when it holds);
+    ``cluster_name`` (topology_cluster_name) is checked when given."""
     problems = Problems()
+    if cluster_name is not None and (not isinstance(cluster_name, str) or not _CLUSTER_NAME.match(cluster_name)):
+        problems.add("topology_cluster_name", "must start with a-z or 0-9 and hold only a-z, 0-9, '.', '_' and '-' "
+                     "(it names the cluster's folder under topology_state_dir)", cluster_name)  # fmt: skip
     for part, group in (topology_groups or {}).items():
         if not isinstance(group, str) or not _GROUP.match(group):
             problems.add(f"topology_groups.{part}", "must be an inventory group name (letters, digits, _)", group)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -23,8 +25,9 @@ sys.path.insert(0, str(PROJECT / "tests/tools"))
 
 import cis_apiserver  # noqa: E402
 import kube_schemas  # noqa: E402
-from lab_testinfra import from_molecule  # noqa: E402
+from lab_testinfra import from_molecule, podman_host  # noqa: E402
 from lab_testinfra import inventory_vars as variables  # noqa: E402
+from scenario_playbook import run_scenario_playbook  # noqa: E402
 from tls_probe import refused_for_missing_certificate, tls_probe  # noqa: E402
 
 # Written out from docs/kube-apiserver.md and the scenario (molecule.yml), never read from the role.
@@ -204,3 +207,40 @@ def test_limits_follow_the_tier_and_goaway_the_balancer(host):
         {"type": "Server", "qps": 100, "burst": 200},
         {"type": "Namespace", "qps": 20, "burst": 50, "cacheSize": 2000},
     ]
+
+
+def encryption_configs():
+    """Control plane -> sha256 of its encryption-config.yaml (read through podman, not the role)."""
+    return {
+        name: podman_host(name).check_output("sha256sum /etc/kubernetes/apiserver/encryption-config.yaml").split()[0]
+        for name in MODES
+    }
+
+
+def test_a_fresh_controller_store_stops_the_role_and_adopts_the_hosts_key_only_on_request():
+    """A controller without the encryption key (a fresh clone, a CI runner, another operator) against the
+    configured control planes: stopped before any host changes, nothing written; with
+    kube_apiserver_encryption_adopt_host_key the hosts' key goes into the empty store, the hosts unchanged."""
+    key = (EPHEMERAL / "kube-apiserver-secrets" / f"encryption-key-{ENCRYPTION_PROVIDER}").read_text(encoding="utf-8")
+    fresh = EPHEMERAL / "fresh-kube-apiserver-secrets"
+    shutil.rmtree(fresh, ignore_errors=True)
+    before = encryption_configs()
+    playbook = PROJECT / "playbooks/kube_apiserver.yml"
+    returncode, output = run_scenario_playbook(playbook, {"kube_apiserver_secrets_controller_dir": str(fresh)})
+    assert returncode == 2, output[-3000:]
+    assert (
+        f"kube_apiserver_secrets_controller_dir: {fresh}/encryption-key-{ENCRYPTION_PROVIDER} does not exist, but "
+        f"the control planes {', '.join(sorted(MODES))} hold a {ENCRYPTION_PROVIDER} encryption key (" in output
+    ), output[-3000:]
+    assert key not in output and base64.b64encode(key.encode()).decode() not in output
+    for name in MODES:
+        assert re.search(rf"{name} : ok=\d+ changed=0 ", output), (name, output[-3000:])
+    assert not fresh.exists()
+    assert encryption_configs() == before
+
+    adopt = {"kube_apiserver_secrets_controller_dir": str(fresh), "kube_apiserver_encryption_adopt_host_key": True}
+    returncode, output = run_scenario_playbook(playbook, adopt)
+    assert returncode == 0, output[-3000:]
+    assert (fresh / f"encryption-key-{ENCRYPTION_PROVIDER}").read_text(encoding="utf-8") == key
+    assert (fresh / f"encryption-key-{ENCRYPTION_PROVIDER}").stat().st_mode & 0o777 == 0o600
+    assert encryption_configs() == before

@@ -10,7 +10,9 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -29,6 +31,7 @@ SCENARIO = os.environ["MOLECULE_SCENARIO_NAME"]
 sys.path.insert(0, str(PROJECT / "tests/tools"))
 
 from lab_testinfra import from_molecule, inventory_vars, podman_host  # noqa: E402
+from scenario_playbook import run_scenario_playbook  # noqa: E402
 from tls_probe import refused_for_missing_certificate, tls_probe  # noqa: E402
 
 # The clusters each host is a member of, per scenario (molecule.yml's platforms and groups).
@@ -481,3 +484,31 @@ def test_writes_survive_a_rolling_restart_of_every_member():
         # (seen: 2 of 752 under a load of 25-50). Writes failing back to back are an outage, not a
         # hand-over. Gaps and counts are reported, not asserted.
         assert result["longest_run_of_failed_writes"] <= 2, f"{name}: writes failed back to back: {result}"
+
+
+def test_a_fresh_controller_store_stops_the_role_instead_of_making_a_second_ca():
+    """A controller without the etcd PKI (a fresh clone, a CI runner, another operator) against the running
+    clusters: stopped in the CA check before any host changes, the members' CA named by the fingerprint
+    openssl prints for the store's ca.crt; no CA made in the fresh folder."""
+    fresh = EPHEMERAL / "fresh-etcd-pki"
+    shutil.rmtree(fresh, ignore_errors=True)
+    printed = subprocess.run(
+        ["openssl", "x509", "-in", str(EPHEMERAL / "etcd-pki" / "ca.crt"), "-noout", "-fingerprint", "-sha256"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip().split("=", 1)[1]  # fmt: skip
+    returncode, output = run_scenario_playbook(PROJECT / "playbooks/etcd.yml", {"etcd_pki_controller_dir": str(fresh)})
+    # The first cluster checked stops the play (its check runs once, on the controller); which one comes
+    # first is the include order: the message names that cluster's members.
+    members = {
+        name: sorted(h for h, clusters in EXPECTED_CLUSTERS[SCENARIO].items() if name in clusters)
+        for name in ("main", "events")
+    }
+    assert returncode == 2, output[-3000:]
+    assert any(
+        f"etcd_pki_controller_dir: {fresh} has no etcd CA, but {', '.join(hosts)} hold one at {PKI}/ca.crt "
+        f"(SHA-256 {printed}); nothing is made or copied next to a CA in use" in output
+        for hosts in members.values()
+    ), output[-3000:]
+    for name in (h for h, clusters in EXPECTED_CLUSTERS[SCENARIO].items() if clusters):
+        assert re.search(rf"{name} : ok=\d+ changed=0 ", output), (name, output[-3000:])
+    assert not (fresh / "ca.key").exists() and not (fresh / "ca.crt").exists()

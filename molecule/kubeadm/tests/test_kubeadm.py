@@ -38,7 +38,7 @@ ENDPOINT = "10.213.98.10:6443"
 CONFIG = "/etc/kubernetes/kubeadm/kubeadm-config.yaml"
 JOIN_CONFIG = "/etc/kubernetes/kubeadm-join.yaml"
 LOG = "/var/log/kubeadm-standin.jsonl"
-KUBECONFIG = EPHEMERAL / "reports" / "kubeconfig" / "admin.conf"
+KUBECONFIG = EPHEMERAL / "state" / "kubeconfig" / "admin.conf"
 VERSION = "1.34.2"
 # The calls that change a cluster (`config validate` only reads).
 CHANGING = ("init", "join", "token")

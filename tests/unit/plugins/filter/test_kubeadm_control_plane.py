@@ -46,7 +46,7 @@ def host(status="absent", kubeadm=True, config_found=True, endpoint="lb:6443", k
 
 def settings(**hosts):
     return {"hosts": hosts or {"cp1": host(), "cp2": host(), "cp3": host()}, "first": "cp1", "check_mode": False,
-            "token_ttl": "15m", "admin_kubeconfig": "/home/ops/reports/kubeconfig/admin.conf"}  # fmt: skip
+            "token_ttl": "15m", "admin_kubeconfig": "/home/ops/state/kubeconfig/admin.conf"}  # fmt: skip
 
 
 def test_good_input_has_no_problems():
