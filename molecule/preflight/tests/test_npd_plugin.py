@@ -13,7 +13,8 @@ import testinfra
 HEALTHY = "molecule-preflight-healthy"
 BROKEN = "molecule-preflight-broken"
 RUNNER = "/usr/bin/python3 /usr/local/libexec/aiplatform/npd-check.py"
-REPORTS = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "reports" / "preflight"
+# The preflight of converge.yml (playbooks/join_nodes.yml) reports beside the join report.
+REPORTS = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "reports" / "join" / "preflight"
 
 
 def plugin(host, group):

@@ -21,7 +21,8 @@ BROKEN = "molecule-preflight-broken"
 LAB_IGNORED = ["binaries.required", "cgroup.controllers", "cri.socket", "kernel.modules"]
 OPERATOR_CHECKS = ["site.hosts_file", "site.hostname_set", "site.python3"]
 REPORT_DIR = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "reports"
-REPORTS = REPORT_DIR / "preflight"
+# converge.yml runs playbooks/join_nodes.yml, whose preflight reports beside the join report.
+REPORTS = REPORT_DIR / "join" / "preflight"
 
 
 def report(host):
