@@ -109,17 +109,42 @@ def _bind(runner, spec):
     return run
 
 
+def unsafe_reason(uid, mode, euid):
+    """Why a site check file or its folder must not be run, or None. The checks run as root: a file someone
+    else may write would run their code as root, so (as sshd's StrictModes) the owner is root or the user
+    running the checks, and neither group nor others may write it."""
+    if uid not in (0, euid):
+        return f"owned by uid {uid}: must be owned by root (or uid {euid}, which runs the checks)"
+    if mode & 0o022:
+        return f"mode {stat.S_IMODE(mode):04o} lets group or others write it: must not (0644, 0755)"
+    return None
+
+
+def _unsafe(path):
+    info = os.stat(path)
+    reason = unsafe_reason(info.st_uid, info.st_mode, os.geteuid())
+    return f"{path}: not loaded, {reason}" if reason else None
+
+
 def site_checks(directory):
     """Checks from ``*.py`` files in a directory. Each file defines CHECKS: a list of dicts with id,
     run (a function of the context returning a Result or {status, observed, expected, message}) and
-    optionally category, severity and profiles. Returns (checks, load errors)."""
+    optionally category, severity and profiles. A folder or file that fails unsafe_reason is not loaded
+    (the folder: none of its files). Returns (checks, load errors)."""
     checks, errors = [], []
     if not directory or not os.path.isdir(directory):
         return checks, errors
+    refused = _unsafe(directory)
+    if refused:
+        return checks, [refused]
     for name in sorted(os.listdir(directory)):
         if not name.endswith(".py") or name.startswith("_"):
             continue
         path = os.path.join(directory, name)
+        refused = _unsafe(path)
+        if refused:
+            errors.append(refused)
+            continue
         try:
             spec = importlib.util.spec_from_file_location(f"preflight_site_{name[:-3]}", path)
             module = importlib.util.module_from_spec(spec)

@@ -7,6 +7,7 @@ from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_core 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.preflight_custom import (
     declarative_checks,
     site_checks,
+    unsafe_reason,
 )
 
 
@@ -103,3 +104,35 @@ def test_site_python_checks(host, tmp_path):
     put_file(host.root, "etc/site-marker", "")
     assert run_check(host(), checks[0])["status"] == "pass"
     assert site_checks(str(tmp_path / "absent")) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("uid", "mode", "euid", "reason"),
+    [
+        (0, 0o100644, 0, None),
+        (0, 0o040755, 0, None),
+        (1000, 0o100644, 1000, None),
+        (1000, 0o100644, 0, "owned by uid 1000: must be owned by root (or uid 0, which runs the checks)"),
+        (0, 0o100664, 0, "mode 0664 lets group or others write it: must not (0644, 0755)"),
+        (0, 0o100646, 0, "mode 0646 lets group or others write it: must not (0644, 0755)"),
+        (0, 0o041777, 0, "mode 1777 lets group or others write it: must not (0644, 0755)"),
+    ],
+)
+def test_site_check_owner_and_mode_rule(uid, mode, euid, reason):
+    assert unsafe_reason(uid, mode, euid) == reason
+
+
+def test_writable_site_checks_are_not_run(host, tmp_path):
+    folder = tmp_path / "preflight.d"
+    put_file(folder, "marker.py", SITE_CHECK)
+    put_file(folder, "evil.py", "raise SystemExit('ran')\n")
+    (folder / "evil.py").chmod(0o666)
+    checks, errors = site_checks(str(folder))
+    assert [c.check_id for c in checks] == ["site.marker"]
+    assert errors == [f"{folder}/evil.py: not loaded, mode 0666 lets group or others write it: must not (0644, 0755)"]
+    # A folder others may write: nothing in it is loaded, not even the safe file.
+    folder.chmod(0o777)
+    assert site_checks(str(folder)) == (
+        [],
+        [f"{folder}: not loaded, mode 0777 lets group or others write it: must not (0644, 0755)"],
+    )
