@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 # The collection is found by Ansible through this link (build/ is ignored by every tool).
 COLLECTIONS := $(CURDIR)/build/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/aiplatform/cluster
+# Mitogen's package from the venv, at a path that does not name the Python version: the molecule
+# scenarios take its strategy plugins from here (.config/molecule/config.yml).
+MITOGEN_LINK := $(CURDIR)/build/ansible_mitogen
 SANITY_ROOT := $(CURDIR)/build/sanity/ansible_collections/aiplatform/cluster
 SANITY_VENV := $(CURDIR)/build/sanity-venv
 LAB_INVENTORY := inventories/lab
@@ -47,9 +50,10 @@ lock: ## Re-resolve requirements*.txt into constraints.txt (in a scratch venv)
 	{ sed -n '1,2p' constraints.txt; build/lock-venv/bin/pip freeze --exclude-editable | sort -f; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt && rm -rf build/lock-venv
 
-collection-link:
+collection-link: venv
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
+	@ln -sfn "$$($(BIN)/python -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')" $(MITOGEN_LINK)
 
 # --- lab -----------------------------------------------------------------------------------------
 lab-image: host-packages $(LAB_SSH_KEY) ## Build the lab's base image (only when its recipe changed)
@@ -137,7 +141,7 @@ unit: venv kube-clients ## pytest unit tests (plugins, tools, add-on renders)
 # passes only when tests/tools/scenario_results.py finds one passing result for each scenario asked
 # for and a JUnit report of its verify with at least the scenario's minimum of passed tests.
 MOLECULE_JOBS ?= 3
-MOLECULE_ORDER := etcd_separate etcd_ops etcd_colocated apiserver monitoring runtime smoke kubeadm preflight node_os k8s_binaries
+MOLECULE_ORDER := etcd_separate etcd_ops apiserver monitoring runtime smoke kubeadm preflight node_os k8s_binaries
 MOLECULE_SCENARIOS ?= $(filter $(SCENARIOS),$(MOLECULE_ORDER)) $(filter-out $(MOLECULE_ORDER),$(SCENARIOS))
 MOLECULE_LOGS := $(CURDIR)/build/molecule-logs
 MOLECULE_JUNIT := $(CURDIR)/build/molecule-junit

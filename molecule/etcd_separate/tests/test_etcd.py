@@ -1,4 +1,4 @@
-"""etcd main and events clusters on the scenario's hosts (shared by etcd_separate and etcd_colocated).
+"""etcd main and events clusters on the scenario's hosts (shared by etcd_separate and apiserver).
 
 Ports, groups and the install method come from the scenario's inventory, so the same tests prove both
 topologies and both install methods; what each host must run and the settings each cluster must have
@@ -41,7 +41,12 @@ EXPECTED_CLUSTERS = {
         **{f"molecule-etcd_separate-ev{i}": ["events"] for i in (1, 2, 3)},
         "molecule-etcd_separate-web": [],
     },
-    "etcd_colocated": {f"molecule-etcd_colocated-cp{i}": ["main", "events"] for i in (1, 2, 3)},
+    # main on cp1-cp3, events co-located on cp2 and cp3 and alone on ev1 (molecule/apiserver/molecule.yml).
+    "apiserver": {
+        "molecule-apiserver-cp1": ["main"],
+        **{f"molecule-apiserver-cp{i}": ["main", "events"] for i in (2, 3)},
+        "molecule-apiserver-ev1": ["events"],
+    },
 }
 # What each cluster must run with: the scenarios' overrides (molecule.yml) over the documented defaults
 # (docs/etcd.md: quota 8 GiB, heartbeat 100 ms, election 1000 ms, compaction 1h, request 1.5 MiB).
