@@ -36,6 +36,7 @@ PLAY = """
   roles:
     - role: aiplatform.cluster.kubelet
 """
+KUBEADM_WRITTEN = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
 FAKE_KUBEADM = """#!/bin/sh
 echo "$*" >> "$(dirname "$0")/calls"
 """
@@ -49,6 +50,10 @@ def setup(tmp_path, *, joined):
     kubeconfig = tmp_path / "kubelet.conf"
     if joined:
         kubeconfig.write_text("apiVersion: v1\nkind: Config\n", encoding="utf-8")
+        # What kubeadm wrote at the join (a new file: 0644).
+        (tmp_path / "kubelet").mkdir()
+        (tmp_path / "kubelet" / "config.yaml").write_text(KUBEADM_WRITTEN, encoding="utf-8")
+        (tmp_path / "kubelet" / "config.yaml").chmod(0o644)
     return {
         "kube_binaries_bin_dir": str(bin_dir),
         "kubelet_config_path": str(tmp_path / "kubelet" / "config.yaml"),
@@ -103,8 +108,10 @@ def test_a_joined_node_gets_a_changed_patch_through_kubeadm_once(tmp_path):
     assert first["changed"] > 0
     patches = str(tmp_path / "patches")
     assert kubeadm_calls(tmp_path) == [f"upgrade node phase kubelet-config --patches {patches}"]
-    # kubeadm owns config.yaml once the node has joined.
-    assert not (tmp_path / "kubelet" / "config.yaml").exists()
+    # kubeadm owns config.yaml once the node has joined: its content is left alone, its mode made 0600.
+    written = tmp_path / "kubelet" / "config.yaml"
+    assert written.read_text(encoding="utf-8") == KUBEADM_WRITTEN
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
     second = run(tmp_path, extra)
     assert second["changed"] == 0
     assert len(kubeadm_calls(tmp_path)) == 1
