@@ -694,14 +694,15 @@ def kube_apiserver_kube_proxy_config(settings):
 
 
 def kube_apiserver_kubeadm_init(settings, certificate_key=""):
-    """kubeadm's per-host ``InitConfiguration``: this replica's endpoint, the patches folder, the certificate
-    key of ``--upload-certs`` (secret) and the phases skipped (kube-proxy when the pod network replaces it)."""
+    """kubeadm's per-host ``InitConfiguration``: this replica's endpoint, the patches folder (``patches_dir``:
+    the topology's ``topology_kubeadm_patches_dir``, also the kubelet's patch folder), the certificate key of
+    ``--upload-certs`` (secret) and the phases skipped (kube-proxy when the pod network replaces it)."""
     settings = _typed(settings)
     init = {
         "apiVersion": "kubeadm.k8s.io/v1beta4",
         "kind": "InitConfiguration",
         "localAPIEndpoint": {"advertiseAddress": settings["advertise_address"], "bindPort": settings["secure_port"]},
-        "patches": {"directory": settings["kubeadm_dir"].rstrip("/") + "/patches"},
+        "patches": {"directory": settings["patches_dir"]},
     }
     if certificate_key:
         init["certificateKey"] = str(certificate_key)

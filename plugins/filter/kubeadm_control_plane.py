@@ -53,10 +53,12 @@ def kubeadm_control_plane_config(documents):
     }
 
 
-def kubeadm_control_plane_join(discovery, control_plane=None):
-    """A ``JoinConfiguration`` (v1beta4): bootstrap-token discovery pinned to the CA's public key, plus, for a
-    control plane (``control_plane``: its :func:`kubeadm_control_plane_config`), its endpoint, the certificate
-    key of the uploaded certificates and the apiserver patches."""
+def kubeadm_control_plane_join(discovery, control_plane=None, patches_dir=""):
+    """A ``JoinConfiguration`` (v1beta4): bootstrap-token discovery pinned to the CA's public key, kubeadm's
+    patches folder (``patches_dir``: the topology's ``topology_kubeadm_patches_dir``, where the kubelet role
+    writes the ``kubeletconfiguration`` patch and, on a control plane, kube_apiserver the apiserver's), plus,
+    for a control plane (``control_plane``: its :func:`kubeadm_control_plane_config`), its endpoint and the
+    certificate key of the uploaded certificates."""
     join = {
         "apiVersion": _KUBEADM_VERSION,
         "kind": "JoinConfiguration",
@@ -76,8 +78,8 @@ def kubeadm_control_plane_join(discovery, control_plane=None):
             },
             "certificateKey": control_plane["certificate_key"],
         }
-        if control_plane.get("patches_dir"):
-            join["patches"] = {"directory": control_plane["patches_dir"]}
+    if patches_dir:
+        join["patches"] = {"directory": str(patches_dir)}
     return join
 
 

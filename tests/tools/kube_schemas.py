@@ -6,13 +6,19 @@ Configuration kinds that the apiserver or kubeadm read from files have no OpenAP
 checked against the JSON schemas below, written from their Go types (kubeadm v1beta4 types.go,
 kubeproxy.config.k8s.io/v1alpha1 (staging/src/k8s.io/kube-proxy/config/v1alpha1/types.go), audit.k8s.io/v1,
 apiserver.config.k8s.io/v1, eventratelimit v1alpha1): required fields, types, and no unknown fields in what
-the collection renders.
+the collection renders. The kubelet's KubeletConfiguration (kubelet.config.k8s.io/v1beta1) is checked against
+tests/schemas/kubeletconfiguration-v1beta1.json, written from its Go type (the file says which commit).
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import jsonschema
 import kubernetes_validate
+
+_KUBELET_SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "kubeletconfiguration-v1beta1.json"
 
 _STR = {"type": "string"}
 _STRS = {"type": "array", "items": _STR}
@@ -307,6 +313,7 @@ SCHEMAS = {
         },
         ["apiVersion", "kind", "limits"],
     ),
+    ("kubelet.config.k8s.io/v1beta1", "KubeletConfiguration"): json.loads(_KUBELET_SCHEMA.read_text(encoding="utf-8")),
 }
 
 

@@ -1,10 +1,17 @@
 """A recording stand-in for kubeadm (the kubeadm scenario only; docs/kubeadm.md#what-the-lab-shows).
 
 It verifies nothing about kubeadm: it records each call (argv, the kinds of the --config file, a copy of
-that file) as one JSON line in /var/log/kubeadm-standin.jsonl and writes the files real kubeadm would
-write, so that the collection's orchestration (order, arguments, idempotence, partial-run detection) can be
-checked. `init` makes a real self-signed CA with openssl, so that the discovery hash can be checked against
-it. Like kubeadm, `init` and `token create` print secrets (a token, the certificate key) on stdout.
+that file, the patches folder it names and the kubeletconfiguration patches found there) as one JSON line
+in /var/log/kubeadm-standin.jsonl and writes the files real kubeadm would write, so that the collection's
+orchestration (order, arguments, idempotence, partial-run detection) can be checked. `init` makes a real
+self-signed CA with openssl, so that the discovery hash can be checked against it. Like kubeadm, `init` and
+`token create` print secrets (a token, the certificate key) on stdout.
+
+As kubeadm does, `init`, `join` and `upgrade node phase kubelet-config` write the kubelet's config.yaml: a
+few fields standing for the cluster's kubelet-config ConfigMap with the `kubeletconfiguration+merge.yaml`
+patch of the patches folder applied (RFC 7386; kubeadm also takes strategic and json patches, not copied
+here); a patches folder that does not exist fails the call, as in kubeadm. `init` and `join` then (re)start
+kubelet.service where it exists, as kubeadm does; `upgrade` does not (kubeadm leaves that to the operator).
 """
 
 import json
@@ -15,9 +22,25 @@ import subprocess
 import sys
 import time
 
+import yaml
+
 LOG = "/var/log/kubeadm-standin.jsonl"
 COPIES = "/var/lib/kubeadm-standin"
 K8S = "/etc/kubernetes"
+KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
+# `kubeadm version -o short` (the preflight's kubelet version skew check asks it): the release the scenario pins.
+VERSION = "v1.34.2"
+# Stands for the cluster's kubelet-config ConfigMap (kubeadm's defaults): the patch is applied over it.
+CLUSTER_KUBELET_CONFIG = {
+    "apiVersion": "kubelet.config.k8s.io/v1beta1",
+    "kind": "KubeletConfiguration",
+    "staticPodPath": "/etc/kubernetes/manifests",
+    "cgroupDriver": "systemd",
+    "clusterDNS": ["10.96.0.10"],
+    "clusterDomain": "cluster.local",
+    "rotateCertificates": True,
+    "evictionHard": {"standin.available": "1%"},
+}
 CP_FILES = [
     "admin.conf",
     "kubelet.conf",
@@ -89,8 +112,35 @@ def control_plane_files(text, pki, with_ca):
         write(f"{pki}/{name}", "stand-in\n")
 
 
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def patches_dir(argv, text):
+    """The patches folder: --patches, else the --config file's (Init/Join) patches.directory."""
+    if option(argv, "--patches"):
+        return option(argv, "--patches")
+    for document in yaml.safe_load_all(text or ""):
+        if isinstance(document, dict) and document.get("kind") in ("InitConfiguration", "JoinConfiguration"):
+            return (document.get("patches") or {}).get("directory")
+    return None
+
+
+def kubelet_patches(folder):
+    return sorted(n for n in os.listdir(folder) if re.fullmatch(r"kubeletconfiguration[^+.]*\+merge\.yaml", n))
+
+
 def record(argv):
-    """Log the call (and keep a copy of its --config file); the file's text."""
+    """Log the call (and keep a copy of its --config file); the file's text and the patches folder."""
     config = option(argv, "--config")
     entry = {"argv": argv, "time": time.time()}
     text = ""
@@ -102,47 +152,102 @@ def record(argv):
         copy = f"{COPIES}/{len(os.listdir(COPIES)):03d}-{os.path.basename(config)}"
         shutil.copyfile(config, copy)
         entry["copy"] = copy
+    folder = patches_dir(argv, text)
+    if folder:
+        entry["patches_dir"] = folder
+        if os.path.isdir(folder):
+            entry["kubelet_patches"] = kubelet_patches(folder)
     with open(LOG, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry) + "\n")
-    return text
+    return text, folder
 
 
-def init(argv, text, pki):
+def write_kubelet_config(folder):
+    """kubeadm's kubelet-config step: the cluster's configuration with the folder's patches applied."""
+    config = dict(CLUSTER_KUBELET_CONFIG)
+    if folder:
+        if not os.path.isdir(folder):
+            print(f"could not list patch files for path {folder!r}", file=sys.stderr)
+            return 1
+        for name in kubelet_patches(folder):
+            with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                config = merge_patch(config, yaml.safe_load(handle))
+    text = json.dumps(config, indent=2, sort_keys=True) + "\n"
+    if os.path.exists(KUBELET_CONFIG):
+        # As kubeadm's os.WriteFile(path, data, 0644): an existing file is truncated, its mode kept.
+        with open(KUBELET_CONFIG, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        write(KUBELET_CONFIG, text, 0o644)
+    return 0
+
+
+def start_kubelet():
+    if os.path.exists("/etc/systemd/system/kubelet.service"):
+        subprocess.run(["systemctl", "restart", "kubelet.service"], check=True)
+
+
+def init(argv, text, pki, folder):
     if "phase" in argv:
         print(f"[upload-certs] Using certificate key:\n{field(text, 'certificateKey') or ''}")
         return 0
+    if write_kubelet_config(folder):
+        return 1
     control_plane_files(text, pki, with_ca=True)
     write(f"{K8S}/super-admin.conf", kubeconfig(field(text, "controlPlaneEndpoint") or "127.0.0.1:6443", "super-admin"))
+    start_kubelet()
     print(
         f"Your Kubernetes control-plane has initialized successfully! --certificate-key {field(text, 'certificateKey')}"
     )
     return 0
 
 
-def join(text, pki):
+def join(text, pki, folder):
+    if write_kubelet_config(folder):
+        return 1
     if "controlPlane:" in text:
         control_plane_files(text, pki, with_ca=False)
     else:
         write(f"{K8S}/kubelet.conf", kubeconfig(field(text, "apiServerEndpoint") or "", "kubelet"))
         write(f"{K8S}/pki/ca.crt", "stand-in: the CA of the discovery\n", 0o644)
+    start_kubelet()
+    return 0
+
+
+def upgrade_kubelet_config(folder):
+    if not os.path.exists(f"{K8S}/kubelet.conf"):
+        print("kubeadm stand-in: this node has not joined (no kubelet.conf)", file=sys.stderr)
+        return 1
+    return write_kubelet_config(folder)
+
+
+def validate(text):
+    if "JoinConfiguration" not in text and "InitConfiguration" not in text:
+        print("no kubeadm configuration kinds", file=sys.stderr)
+        return 1
+    return 0
+
+
+def answer(text):
+    print(text)
     return 0
 
 
 def main(argv):
-    text = record(argv)
+    text, folder = record(argv)
     command = [a for a in argv if not a.startswith("-")][:3]
     pki = field(text, "certificatesDir") or f"{K8S}/pki"
-    if command[:2] == ["config", "validate"]:
-        if "JoinConfiguration" not in text and "InitConfiguration" not in text:
-            print("no kubeadm configuration kinds", file=sys.stderr)
-            return 1
-        return 0
-    if command[:2] == ["token", "create"]:
-        print(command[2])
-        return 0
-    actions = {"init": lambda: init(argv, text, pki), "join": lambda: join(text, pki)}
-    if command[:1] and command[0] in actions:
-        return actions[command[0]]()
+    actions = {
+        ("config", "validate"): lambda: validate(text),
+        ("version",): lambda: answer(VERSION),
+        ("token", "create"): lambda: answer(command[2]),
+        ("upgrade", "node", "phase"): lambda: upgrade_kubelet_config(folder),
+        ("init",): lambda: init(argv, text, pki, folder),
+        ("join",): lambda: join(text, pki, folder),
+    }
+    for prefix, action in actions.items():
+        if tuple(command[: len(prefix)]) == prefix and (prefix[0] != "upgrade" or "kubelet-config" in argv):
+            return action()
     print(f"kubeadm stand-in: {' '.join(argv)} is not recorded here", file=sys.stderr)
     return 2
 

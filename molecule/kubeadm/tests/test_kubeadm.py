@@ -3,7 +3,10 @@
 This verifies our orchestration, not kubeadm (docs/kubeadm.md#what-the-lab-shows): which kubeadm calls run
 where, in which order, with which arguments and configuration kinds; that a converged cluster gets no
 further call; that a partial init is refused with its files; that the token stays out of Ansible's output;
-that the discovery hash pins the CA that init made (checked here with openssl, independently of the role).
+that the discovery hash pins the CA that init made (checked here with openssl, independently of the role);
+that init and every join name the patches folder holding the kubelet role's patch, and that a changed kubelet
+setting on the joined hosts is applied with `kubeadm upgrade node phase kubelet-config --patches` and the
+kubelet restarted (the stand-in kubelet records its starts).
 
 No test takes testinfra's per-host ``host`` fixture: each runs once from the controller, in file order (the
 last ones run playbooks again and put back what they changed).
@@ -38,10 +41,15 @@ ENDPOINT = "10.213.98.10:6443"
 CONFIG = "/etc/kubernetes/kubeadm/kubeadm-config.yaml"
 JOIN_CONFIG = "/etc/kubernetes/kubeadm-join.yaml"
 LOG = "/var/log/kubeadm-standin.jsonl"
+PATCHES = "/etc/kubernetes/kubeadm/patches"
+KUBELET_PATCH = "kubeletconfiguration+merge.yaml"
+KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
+KUBELET_STARTS = "/var/log/kubelet-standin.log"
+UPGRADE = ["upgrade", "node", "phase", "kubelet-config", "--patches", PATCHES]
 KUBECONFIG = EPHEMERAL / "state" / "kubeconfig" / "admin.conf"
 VERSION = "1.34.2"
 # The calls that change a cluster (`config validate` only reads).
-CHANGING = ("init", "join", "token")
+CHANGING = ("init", "join", "token", "upgrade")
 
 
 def node(name):
@@ -175,6 +183,71 @@ def test_a_rejoined_worker_never_shows_its_token_in_the_output():
     key = kind(documents(FIRST, CONFIG), "InitConfiguration")["certificateKey"]
     assert key not in output
     assert "censored" in output
+
+
+def test_init_and_every_join_name_the_patches_folder_with_the_kubelet_patch():
+    [init] = [c for c in calls(FIRST, changing=True) if c["argv"][0] == "init"]
+    assert kind(documents(FIRST, CONFIG), "InitConfiguration")["patches"] == {"directory": PATCHES}
+    assert init["patches_dir"] == PATCHES and init["kubelet_patches"] == [KUBELET_PATCH]
+    for name in JOINING + WORKERS:
+        # node2 joined twice (the rejoin test above).
+        joins = [c for c in calls(name, changing=True) if c["argv"][0] == "join"]
+        assert joins, name
+        for join in joins:
+            assert kind(documents(name, join["copy"]), "JoinConfiguration")["patches"] == {"directory": PATCHES}
+            assert join["patches_dir"] == PATCHES and join["kubelet_patches"] == [KUBELET_PATCH], name
+
+
+def test_the_kubelet_patch_holds_the_role_settings_and_kubeadm_wrote_them():
+    for name in [FIRST, *JOINING, *WORKERS]:
+        host = node(name)
+        patch_file = host.file(f"{PATCHES}/{KUBELET_PATCH}")
+        assert patch_file.mode == 0o600, name
+        patch = yaml.safe_load(patch_file.content_string)
+        assert kube_schemas.validate(patch, VERSION) == "schema"
+        # The role's defaults and CIS settings, written out (roles/kubelet/defaults/main.yml).
+        assert patch["maxPods"] == 110 and patch["podPidsLimit"] == 16384 and patch["readOnlyPort"] == 0
+        assert patch["evictionHard"]["memory.available"] == "500Mi"
+        assert set(patch["systemReserved"]) >= {"cpu", "memory"}
+        # kubeadm's config.yaml (the stand-in's): its cluster fields with the patch merged over them.
+        written = yaml.safe_load(host.file(KUBELET_CONFIG).content_string)
+        assert written["staticPodPath"] == "/etc/kubernetes/manifests"
+        assert written["maxPods"] == 110 and written["systemReserved"] == patch["systemReserved"]
+        assert written["evictionHard"] == {"standin.available": "1%"} | patch["evictionHard"]
+        # kubeadm started the kubelet, with the drop-in's flags.
+        assert host.service("kubelet").is_running, name
+        assert f"--config={KUBELET_CONFIG}" in host.check_output(f"tail -n 1 {KUBELET_STARTS}")
+
+
+def starts(name):
+    return len(node(name).check_output(f"cat {KUBELET_STARTS}").splitlines())
+
+
+def test_a_changed_kubelet_setting_reaches_the_joined_hosts_through_kubeadm():
+    hosts = [FIRST, *JOINING, *WORKERS]
+    before = {name: (len(calls(name, changing=True)), starts(name)) for name in hosts}
+    try:
+        code, output = run_scenario_playbook(PROJECT / "molecule/kubeadm/kubelet.yml", {"kubelet_max_pods": 120})
+        assert code == 0, output[-3000:]
+        for name in hosts:
+            new = calls(name, changing=True)[before[name][0] :]
+            assert [c["argv"] for c in new] == [UPGRADE], (name, new)
+            assert new[0]["kubelet_patches"] == [KUBELET_PATCH]
+            # Restarted once, after kubeadm wrote the new configuration.
+            assert starts(name) == before[name][1] + 1, name
+            last_start = float(node(name).check_output(f"tail -n 1 {KUBELET_STARTS}").split()[0])
+            assert last_start > new[0]["time"], name
+            assert yaml.safe_load(node(name).file(KUBELET_CONFIG).content_string)["maxPods"] == 120
+    finally:
+        code, output = run_scenario_playbook(PROJECT / "molecule/kubeadm/kubelet.yml", {})
+    assert code == 0, output[-3000:]
+    for name in hosts:
+        assert yaml.safe_load(node(name).file(KUBELET_CONFIG).content_string)["maxPods"] == 110
+    # Converged again: a further run calls no kubeadm and restarts nothing.
+    after = {name: (len(calls(name, changing=True)), starts(name)) for name in hosts}
+    code, output = run_scenario_playbook(PROJECT / "molecule/kubeadm/kubelet.yml", {})
+    assert code == 0, output[-3000:]
+    assert {name: (len(calls(name, changing=True)), starts(name)) for name in hosts} == after
 
 
 @pytest.fixture

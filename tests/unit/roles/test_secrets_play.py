@@ -54,6 +54,7 @@ def host_vars(root: Path, index: int) -> dict:
         "kube_apiserver_pki_dir": str(base / "pki"),
         "kube_apiserver_config_dir": str(base / "apiserver"),
         "kube_apiserver_kubeadm_dir": str(base / "kubeadm"),
+        "topology_kubeadm_patches_dir": str(base / "kubeadm" / "patches"),
         "kube_apiserver_manifest_dir": str(base / "manifests"),
         "kube_apiserver_apf_dir": str(base / "apf"),
         "kube_apiserver_audit_log_path": str(base / "audit" / "audit.log"),

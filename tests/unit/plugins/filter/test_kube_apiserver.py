@@ -89,6 +89,7 @@ def settings(**changes):
     values = {k.removeprefix("kube_apiserver_"): v for k, v in DEFAULTS.items()}
     values |= {
         "advertise_address": "10.0.0.1",
+        "patches_dir": "/etc/kubernetes/kubeadm/patches",
         "service_account_issuer": "https://kubernetes.default.svc.cluster.local",
         "control_plane_hosts": ["cp1", "cp2", "cp3"],
         "replicas": 3,

@@ -31,6 +31,8 @@ VERSION = DEFAULTS["kube_apiserver_kubernetes_version"]
 KEY = "0123456789abcdef" * 4
 TOKEN = "abcdef.0123456789abcdef"
 HASH = "sha256:" + "ab" * 32
+# roles/topology/defaults/main.yml's topology_kubeadm_patches_dir, written out.
+PATCHES = "/etc/kubernetes/kubeadm/patches"
 
 
 def settings(**changes):
@@ -47,6 +49,7 @@ def settings(**changes):
         "etcd_cert_file": "/etc/kubernetes/pki/apiserver-etcd-client.crt",
         "etcd_key_file": "/etc/kubernetes/pki/apiserver-etcd-client.key",
         "host_networks": ["10.0.0.0/24"],
+        "patches_dir": PATCHES,
     }  # fmt: skip
     return values | changes
 
@@ -74,8 +77,18 @@ def test_every_rendered_kubeadm_kind_validates():
         assert kube_schemas.validate(document, VERSION) == "schema"
     plane = kubeadm_control_plane_config(documents)
     discovery = {"endpoint": plane["discovery_endpoint"], "token": TOKEN, "ca_cert_hashes": [HASH]}
-    for join in (kubeadm_control_plane_join(discovery), kubeadm_control_plane_join(discovery, plane)):
+    for join in (kubeadm_control_plane_join(discovery, patches_dir=PATCHES),
+                 kubeadm_control_plane_join(discovery, plane, PATCHES)):  # fmt: skip
         assert kube_schemas.validate(join, VERSION) == "schema"
+        assert join["patches"] == {"directory": PATCHES}
+    assert documents[0]["patches"] == {"directory": PATCHES}
+
+
+def test_every_join_configuration_names_the_patches_folder_it_is_given():
+    discovery = {"endpoint": "lb:6443", "token": TOKEN, "ca_cert_hashes": [HASH]}
+    worker = kubeadm_control_plane_join(discovery, None, "/srv/patches")
+    assert worker["patches"] == {"directory": "/srv/patches"} and "controlPlane" not in worker
+    assert "patches" not in kubeadm_control_plane_join(discovery)
 
 
 def test_the_kubelet_configuration_validates_against_its_schema():
@@ -110,7 +123,7 @@ def test_the_join_configuration_of_a_control_plane():
     assert plane["control_plane_endpoint"] == "lb.example:6443"
     assert plane["certificate_key"] == KEY
     join = kubeadm_control_plane_join({"endpoint": plane["discovery_endpoint"], "token": TOKEN,
-                                       "ca_cert_hashes": [HASH]}, plane)  # fmt: skip
+                                       "ca_cert_hashes": [HASH]}, plane, PATCHES)  # fmt: skip
     assert join["discovery"]["bootstrapToken"] == {"apiServerEndpoint": "lb.example:6443", "token": TOKEN,
                                                    "caCertHashes": [HASH]}  # fmt: skip
     assert join["controlPlane"] == {"localAPIEndpoint": {"advertiseAddress": "10.0.0.1", "bindPort": 6443},
