@@ -74,10 +74,10 @@ demo: lab-up ## Run playbooks/site.yml against the lab and show the report
 	@cat reports/hosts/summary.md
 
 # --- tests ---------------------------------------------------------------------------------------
-test: deps lint checks unit lab-image ## Run every check and test
-	@# The fast gates above fail first. The lab tests and the scenarios use separate networks and
-	@# containers, and sanity and ee work in build/ only: all four run side by side (the scenarios
-	@# wait on SSH and systemd much of the time, so the CPUs have room for the others).
+test: deps lab-image ## Run every check and test
+	@# The fast gates fail first, side by side (ansible-lint uses one core). Then the lab tests and the
+	@# scenarios, which use separate networks and containers, beside sanity and ee (build/ only).
+	$(MAKE) --no-print-directory --output-sync=target -j3 lint checks unit
 	$(MAKE) --no-print-directory -j4 molecule integration sanity ee
 	@echo "make test: all checks and tests passed"
 
@@ -132,8 +132,10 @@ KUBE_CLIENTS := $(CURDIR)/build/kube-clients
 kube-clients: host-packages venv ## kubectl and helm client binaries into build/kube-clients/bin
 	$(BIN)/python tests/tools/kube_clients.py $(KUBE_CLIENTS)
 
+# On every CPU (pytest-xdist), a test file per worker: most of the time is ansible-playbook runs, one core
+# each, and this gate runs alone before the lab tests.
 unit: venv kube-clients ## pytest unit tests (plugins, tools, add-on renders)
-	pytest tests/unit
+	pytest -n auto --dist loadfile tests/unit
 
 # Scenarios run side by side (each has its own network, /24 and container names): one alone leaves
 # about half of the CPUs idle waiting on podman exec. The longest start first; a log per scenario.
@@ -142,7 +144,7 @@ unit: venv kube-clients ## pytest unit tests (plugins, tools, add-on renders)
 # for and a JUnit report of its verify with at least the scenario's minimum of passed tests.
 # Two at a time: three beside the lab tests took the load past 50 and SSH connections timed out (CI, 2026-12-03).
 MOLECULE_JOBS ?= 2
-MOLECULE_ORDER := etcd_separate etcd_ops apiserver monitoring runtime smoke kubeadm preflight node_os k8s_binaries
+MOLECULE_ORDER := apiserver etcd_ops monitoring runtime smoke kubeadm preflight node_os k8s_binaries
 MOLECULE_SCENARIOS ?= $(filter $(SCENARIOS),$(MOLECULE_ORDER)) $(filter-out $(MOLECULE_ORDER),$(SCENARIOS))
 MOLECULE_LOGS := $(CURDIR)/build/molecule-logs
 MOLECULE_JUNIT := $(CURDIR)/build/molecule-junit

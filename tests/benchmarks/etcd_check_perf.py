@@ -1,7 +1,7 @@
 """Run `etcdctl check perf` against an etcd cluster of a molecule scenario and print its figures.
 
 Usage: python tests/benchmarks/etcd_check_perf.py CONTAINER [CLIENT_PORT] [LOAD]
-e.g.   python tests/benchmarks/etcd_check_perf.py molecule-etcd_separate-cp1 2379 s
+e.g.   python tests/benchmarks/etcd_check_perf.py molecule-apiserver-cp1 2379 s
 Runs etcdctl inside the member's container with the operations client certificate, against every
 member of the cluster (from `member list`). LOAD is etcdctl's workload: s, m, l, xl.
 """

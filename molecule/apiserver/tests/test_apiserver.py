@@ -135,7 +135,9 @@ def etcdctl(host, flags, endpoint, *args, client_certificate=True):
     tls = [f"--cacert={flags['etcd-cafile']}"]
     if client_certificate:
         tls += [f"--cert={flags['etcd-certfile']}", f"--key={flags['etcd-keyfile']}"]
-    command = ["etcdctl", *tls, "--command-timeout=10s", f"--endpoints={endpoint}", *args]
+    # The scenario installs etcd from the upstream archive (molecule.yml), which puts etcdctl in its own folder.
+    etcd_version = variables(host)["etcd_version"]
+    command = [f"/opt/etcd/v{etcd_version}/etcdctl", *tls, "--command-timeout=10s", f"--endpoints={endpoint}", *args]
     return host.run(" ".join(shlex.quote(c) for c in command))
 
 

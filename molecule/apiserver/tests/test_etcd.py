@@ -1,8 +1,9 @@
-"""etcd main and events clusters on the scenario's hosts (shared by etcd_separate and apiserver).
+"""etcd main and events clusters on the apiserver scenario's hosts: both co-located on cp2 and cp3, each
+alone on cp1 (main) and ev1 (events), from the upstream archive downloaded over HTTP.
 
-Ports, groups and the install method come from the scenario's inventory, so the same tests prove both
-topologies and both install methods; what each host must run and the settings each cluster must have
-are written out below (EXPECTED_CLUSTERS, EXPECTED_SETTINGS), never read from the role.
+Ports, groups and the install method come from the scenario's inventory; what each host must run and the
+settings each cluster must have are written out below (EXPECTED_CLUSTERS, EXPECTED_SETTINGS), never read
+from the role.
 """
 
 from __future__ import annotations
@@ -36,16 +37,12 @@ from tls_probe import refused_for_missing_certificate, tls_probe  # noqa: E402
 
 # The clusters each host is a member of, per scenario (molecule.yml's platforms and groups).
 EXPECTED_CLUSTERS = {
-    "etcd_separate": {
-        **{f"molecule-etcd_separate-cp{i}": ["main"] for i in (1, 2, 3)},
-        **{f"molecule-etcd_separate-ev{i}": ["events"] for i in (1, 2, 3)},
-        "molecule-etcd_separate-web": [],
-    },
-    # main on cp1-cp3, events co-located on cp2 and cp3 and alone on ev1 (molecule/apiserver/molecule.yml).
+    # main on cp1-cp3, events co-located on cp2 and cp3 and alone on ev1; web serves the archive (molecule.yml).
     "apiserver": {
         "molecule-apiserver-cp1": ["main"],
         **{f"molecule-apiserver-cp{i}": ["main", "events"] for i in (2, 3)},
         "molecule-apiserver-ev1": ["events"],
+        "molecule-apiserver-web": [],
     },
 }
 # What each cluster must run with: the scenarios' overrides (molecule.yml) over the documented defaults
