@@ -311,6 +311,46 @@ def _check_restore(restore, by_name, groups, problems):
     host = restore.get("etcd_restore_snapshot_host")
     if host != "localhost" and host not in groups.get("all", []):
         problems.add("etcd_restore_snapshot_host", "must be localhost or a host of the inventory", host)
+    # A restore replaces the data of every member: the operator types the cluster's name twice.
+    confirm = restore.get("etcd_restore_confirm", "")
+    if name in with_members and confirm != name:
+        problems.add("etcd_restore_confirm", f"must repeat etcd_restore_cluster ({name}) to confirm the restore, "
+                     f"which replaces the data of every member of cluster {name}", confirm)  # fmt: skip
+    if as_bool(restore.get("etcd_restore_skip_identity_check", False)) is None:
+        problems.add("etcd_restore_skip_identity_check", "must be true or false",
+                     restore.get("etcd_restore_skip_identity_check"))  # fmt: skip
+
+
+def etcd_snapshot_problems(identity, cluster, checksum, snapshot, skip_identity_check=False):
+    """Why ``snapshot`` must not be restored onto ``cluster``; an empty list when it may.
+
+    ``identity`` is the parsed identity file ``<snapshot>.json`` that the role's backup service writes beside
+    each snapshot (``{"cluster", "sha256", ...}``), none when there is none; ``checksum`` the snapshot's
+    sha256 as read on its host. A missing identity file is refused unless ``skip_identity_check`` (a snapshot
+    made by other tooling); an identity naming another cluster, or another checksum, is always refused.
+    """
+    if identity is None:
+        if as_bool(skip_identity_check):
+            return []
+        return [
+            f"etcd_restore_snapshot: {snapshot} has no identity file {snapshot}.json (the role's backup service "
+            f"writes one beside each snapshot), so nothing shows that it is a snapshot of cluster {cluster}; "
+            "set etcd_restore_skip_identity_check=true to restore a snapshot made by other tooling"
+        ]
+    if not isinstance(identity, dict):
+        return [f"etcd_restore_snapshot: the identity file {snapshot}.json is not a JSON object"]
+    problems = []
+    if identity.get("cluster") != cluster:
+        problems.append(
+            f"etcd_restore_snapshot: {snapshot} is a snapshot of cluster {identity.get('cluster')!r} (its identity "
+            f"file {snapshot}.json), not of {cluster}"
+        )
+    if identity.get("sha256") != checksum:
+        problems.append(
+            f"etcd_restore_snapshot: the sha256 of {snapshot} ({checksum}) is not the one its identity file "
+            f"records ({identity.get('sha256')}): the file changed after the backup"
+        )
+    return problems
 
 
 def etcd_problems(
@@ -334,7 +374,8 @@ def etcd_problems(
     ``clusters`` is ``topology_etcd_clusters``, ``cluster`` the one being handled (it must have members),
     ``global_settings`` the etcd_<key> settings without the prefix, ``overrides`` etcd_cluster_overrides,
     ``groups`` Ansible's ``groups``, ``ops`` the operations variables by full name, ``restore`` the restore
-    request (etcd_restore_cluster, etcd_restore_snapshot, etcd_restore_snapshot_host), checked when given;
+    request (etcd_restore_cluster, etcd_restore_snapshot, etcd_restore_snapshot_host, etcd_restore_confirm,
+    etcd_restore_skip_identity_check), checked when given;
     ``choices`` the argument spec's choices by key (without the prefix: applied to overrides too), ``hostvars``
     Ansible's hostvars (each member's etcd_address); ``stores`` the secret stores on the controller
     ([{variable, path, work_tree}]), refused inside a git work tree unless ``allow_in_git``
@@ -459,6 +500,7 @@ class FilterModule:
             "etcd_size_bytes": etcd_size_bytes,
             "etcd_cluster_settings": etcd_cluster_settings,
             "etcd_problems": etcd_problems,
+            "etcd_snapshot_problems": etcd_snapshot_problems,
             "etcd_members": etcd_members,
             "etcd_initial_cluster": etcd_initial_cluster,
             "etcd_urls": etcd_urls,

@@ -285,8 +285,15 @@ def test_backup_service_makes_verified_snapshots_keeps_n_and_ships(host):
         for _attempt in range(3):
             run = host.run(f"systemctl start etcd-backup-{name}.service")
             assert run.rc == 0, host.run(f"journalctl -u etcd-backup-{name} -n 20 --no-pager").stdout
-        snapshots = host.check_output(f"ls /var/backups/etcd/{name}").split()
+        files = host.check_output(f"ls /var/backups/etcd/{name}").split()
+        snapshots = [f for f in files if f.endswith(".db")]
         assert len(snapshots) == variables["etcd_backup_keep"] == 2
+        # Each kept snapshot with its identity file (docs/etcd.md, "Backups"), nothing else.
+        assert sorted(files) == sorted(snapshots + [f"{s}.json" for s in snapshots])
+        for snapshot in snapshots:
+            identity = json.loads(host.file(f"/var/backups/etcd/{name}/{snapshot}.json").content_string)
+            assert identity["cluster"] == name
+            assert identity["sha256"] == host.check_output(f"sha256sum /var/backups/etcd/{name}/{snapshot}").split()[0]
         status_tool = "etcdutl" if variables.get("etcd_install_method", "archive") == "archive" else "etcdctl"
         for snapshot in snapshots:
             status = host.run(
@@ -295,7 +302,8 @@ def test_backup_service_makes_verified_snapshots_keeps_n_and_ships(host):
             assert status.rc == 0, status.stderr
             assert json.loads(status.stdout)["totalKey"] > 0
         journal = host.check_output("journalctl -t etcd-backup-ship --no-pager -o cat")
-        assert f"/var/backups/etcd/{name}/{snapshots[-1]}" in journal
+        # The ship hook gets the snapshot and its identity file.
+        assert f"/var/backups/etcd/{name}/{snapshots[-1]} /var/backups/etcd/{name}/{snapshots[-1]}.json" in journal
         # A failing backup is visible: the unit fails and the journal says why.
         host.run(f"chown root:root /var/backups/etcd/{name}")
         failed = host.run(f"systemctl start etcd-backup-{name}.service")

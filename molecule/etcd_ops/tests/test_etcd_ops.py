@@ -9,12 +9,16 @@ import json
 import os
 import pathlib
 import subprocess
+import tempfile
 import time
 
 import pytest
 import testinfra
 
 FIRST = "molecule-etcd_ops-ops1"
+# The kube_apiserver role's manifest and where its entry point stop sets it aside (docs/etcd-operations.md).
+MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+STOPPED_MANIFEST = "/etc/kubernetes/kube-apiserver.stopped-for-etcd-restore.yaml"
 HOSTS = ["molecule-etcd_ops-ops1", "molecule-etcd_ops-ops2", "molecule-etcd_ops-ops3"]
 ADDRESSES = ["10.213.82.11", "10.213.82.12", "10.213.82.13"]
 PROJECT = pathlib.Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
@@ -41,7 +45,7 @@ def flat(text):
     return " ".join(text.split())
 
 
-def playbook(name, *extra, json_output=False):
+def playbook(name, *extra, json_output=False, inventories=()):
     env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(EPHEMERAL / "ansible.cfg"),
@@ -52,7 +56,14 @@ def playbook(name, *extra, json_output=False):
     if json_output:
         env.update({"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1"})
     return subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(PROJECT / "playbooks" / name), *extra],
+        [
+            "ansible-playbook",
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            *(arg for inventory in inventories for arg in ("-i", str(inventory))),
+            str(PROJECT / "playbooks" / name),
+            *extra,
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -172,8 +183,17 @@ def main_pids():
         ),
         ({"etcd_restore_cluster": "main"}, "etcd_restore_snapshot: must be an absolute path"),
         (
+            {"etcd_restore_cluster": "main", "etcd_restore_snapshot": "/tmp/x.db"},
+            "etcd_restore_confirm: must repeat etcd_restore_cluster (main) to confirm the restore",
+        ),
+        (
+            {"etcd_restore_cluster": "main", "etcd_restore_confirm": "events", "etcd_restore_snapshot": "/tmp/x.db"},
+            "etcd_restore_confirm: must repeat etcd_restore_cluster (main) to confirm the restore",
+        ),
+        (
             {
                 "etcd_restore_cluster": "main",
+                "etcd_restore_confirm": "main",
                 "etcd_restore_snapshot": "/var/backups/etcd/main/none.db",
                 "etcd_restore_snapshot_host": FIRST,
             },
@@ -193,8 +213,68 @@ def newest_backup(host, cluster):
     return host.check_output(f"ls -1t /var/backups/etcd/{cluster}/*.db | head -n 1")
 
 
+def restore_request(cluster, snapshot, **more):
+    return json.dumps(
+        {
+            "etcd_restore_cluster": cluster,
+            "etcd_restore_confirm": cluster,
+            "etcd_restore_snapshot": snapshot,
+            "etcd_restore_snapshot_host": FIRST,
+            **more,
+        }
+    )
+
+
+def controller_copies():
+    """Folders or files the restore may have left on the controller (this machine), by their name prefixes."""
+    tmp = pathlib.Path(tempfile.gettempdir())
+    return sorted(str(p) for pattern in ("aiplatform-etcd-restore-*", "etcd-restore-*") for p in tmp.glob(pattern))
+
+
+def test_the_backup_writes_each_snapshots_identity(ops1):
+    backup = playbook("etcd_backup.yml")
+    assert backup.returncode == 0, backup.stdout[-3000:]
+    for cluster in ("main", "events"):
+        snapshot = newest_backup(ops1, cluster)
+        identity = json.loads(ops1.file(f"{snapshot}.json").content_string)
+        assert identity["cluster"] == cluster
+        assert identity["snapshot"] == snapshot.rsplit("/", 1)[1]
+        assert identity["sha256"] == ops1.check_output(f"sha256sum {snapshot}").split()[0]
+        assert identity["status"]["totalKey"] > 0
+        # Kept snapshots and identity files come in pairs (etcd_backup_keep of them).
+        names = ops1.check_output(f"ls /var/backups/etcd/{cluster}").split()
+        snapshots = [n for n in names if n.endswith(".db")]
+        assert sorted(n for n in names if n.endswith(".json")) == sorted(f"{n}.json" for n in snapshots)
+
+
+@pytest.mark.parametrize(
+    ("prepare", "snapshot_of", "message"),
+    [
+        # An events snapshot, its identity file with it, named for a restore of main.
+        ("cp {src} {dst} && cp {src}.json {dst}.json", "events", "is a snapshot of cluster 'events'"),
+        # A main snapshot changed after its backup (one byte added).
+        ("cp {src} {dst} && cp {src}.json {dst}.json && printf x >> {dst}", "main", "changed after the backup"),
+        # A main snapshot without its identity file.
+        ("cp {src} {dst}", "main", "has no identity file"),
+    ],
+)
+def test_restore_refuses_a_snapshot_of_another_cluster_or_changed_or_unidentified(ops1, prepare, snapshot_of, message):
+    dst = "/var/tmp/restore-candidate.db"
+    ops1.check_output(f"rm -f {dst} {dst}.json && " + prepare.format(src=newest_backup(ops1, snapshot_of), dst=dst))
+    before = main_pids()
+    try:
+        result = playbook("etcd_restore.yml", "-e", restore_request("main", dst))
+        output = flat(result.stdout + result.stderr)
+        assert result.returncode != 0, output[-3000:]
+        assert message in output, output[-3000:]
+        assert "etcd_restore_snapshot: " in output
+        assert main_pids() == before
+    finally:
+        ops1.run(f"rm -f {dst} {dst}.json")
+
+
 @pytest.mark.parametrize(("cluster", "wipe"), [("main", True), ("events", False)])
-def test_restore_brings_back_the_keys_of_the_snapshot(ops1, cluster, wipe):
+def test_restore_brings_back_the_keys_of_the_snapshot(ops1, cluster, wipe, tmp_path):
     for index in range(20):
         assert etcdctl(ops1, cluster, "put", f"/restore/before/{index}", f"v{index}").rc == 0
     backup = playbook("etcd_backup.yml")
@@ -208,14 +288,30 @@ def test_restore_brings_back_the_keys_of_the_snapshot(ops1, cluster, wipe):
         for member in members:
             member.check_output(f"systemctl stop etcd-{cluster}.service && rm -rf /var/lib/etcd/{cluster}/member")
 
-    result = playbook(
-        "etcd_restore.yml",
-        "-e",
-        json.dumps(
-            {"etcd_restore_cluster": cluster, "etcd_restore_snapshot": snapshot, "etcd_restore_snapshot_host": FIRST}
-        ),
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
+    copies_before = controller_copies()
+    # ops1 as a control plane for this run (a second inventory source), with a stand-in static pod manifest:
+    # the restore must set it aside before any member stops and put it back after the cluster is healthy.
+    control_plane = tmp_path / "control-plane.yml"
+    control_plane.write_text(f"all:\n  children:\n    kube_control_plane:\n      hosts:\n        {FIRST}:\n")
+    ops1.check_output(f"mkdir -p /etc/kubernetes/manifests && echo 'stand-in {cluster}' > {MANIFEST}")
+    try:
+        result = playbook("etcd_restore.yml", "-e", restore_request(cluster, snapshot), inventories=[control_plane])
+        assert result.returncode == 0, result.stdout[-4000:]
+        order = [
+            "Move the kube-apiserver's static pod manifest out of the kubelet's folder",
+            f"Stop the members of this cluster only, {cluster}",
+            "Wait until the restored cluster is healthy",
+            "Put the kube-apiserver's static pod manifest back into the kubelet's folder",
+        ]
+        positions = [result.stdout.find(task) for task in order]
+        assert -1 not in positions and positions == sorted(positions), list(zip(order, positions, strict=True))
+        assert ops1.file(MANIFEST).content_string.strip() == f"stand-in {cluster}"
+        assert not ops1.file(STOPPED_MANIFEST).exists
+    finally:
+        ops1.run(f"rm -rf /etc/kubernetes {STOPPED_MANIFEST}")
+    # The snapshot went through a private folder on the controller, removed again.
+    assert "Remove the controller's folder with its copy of the snapshot" in result.stdout
+    assert controller_copies() == copies_before
     keys = etcdctl(ops1, cluster, "get", "--prefix", "--keys-only", "/restore/").stdout.split()
     assert sorted(keys) == sorted(f"/restore/before/{index}" for index in range(20))
     for member in members:

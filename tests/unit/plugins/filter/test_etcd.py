@@ -14,6 +14,7 @@ from ansible_collections.aiplatform.cluster.plugins.filter.etcd import (
     etcd_problems,
     etcd_restart_order,
     etcd_size_bytes,
+    etcd_snapshot_problems,
     etcd_urls,
 )
 
@@ -223,7 +224,12 @@ def test_operations_variables():
 
 def test_restore_request():
     groups = {**SEPARATE, "all": ["cp1", "cp2", "cp3", "ev1", "ev2", "ev3"]}
-    good = {"etcd_restore_cluster": "events", "etcd_restore_snapshot": "/x.db", "etcd_restore_snapshot_host": "cp1"}
+    good = {
+        "etcd_restore_cluster": "events",
+        "etcd_restore_confirm": "events",
+        "etcd_restore_snapshot": "/x.db",
+        "etcd_restore_snapshot_host": "cp1",
+    }
     assert etcd_problems(CLUSTERS, None, GLOBAL, {}, groups, restore=good)["errors"] == []
     bad = {"etcd_restore_cluster": "nosuch", "etcd_restore_snapshot": "x.db", "etcd_restore_snapshot_host": "zz"}
     assert etcd_problems(CLUSTERS, None, GLOBAL, {}, groups, restore=bad)["errors"] == [
@@ -232,6 +238,80 @@ def test_restore_request():
         "etcd_restore_snapshot: must be an absolute path (got 'x.db')",
         "etcd_restore_snapshot_host: must be localhost or a host of the inventory (got 'zz')",
     ]
+
+
+@pytest.mark.parametrize(
+    ("confirm", "skip", "expected"),
+    [
+        (
+            "",
+            False,
+            "etcd_restore_confirm: must repeat etcd_restore_cluster (events) to confirm the restore, which replaces "
+            "the data of every member of cluster events (got '')",
+        ),
+        (
+            "main",
+            False,
+            "etcd_restore_confirm: must repeat etcd_restore_cluster (events) to confirm the restore, which replaces "
+            "the data of every member of cluster events (got 'main')",
+        ),
+        ("events", "maybe", "etcd_restore_skip_identity_check: must be true or false (got 'maybe')"),
+    ],
+)
+def test_a_restore_must_be_confirmed_by_the_cluster_name(confirm, skip, expected):
+    groups = {**SEPARATE, "all": ["cp1", "cp2", "cp3", "ev1", "ev2", "ev3"]}
+    request = {
+        "etcd_restore_cluster": "events",
+        "etcd_restore_confirm": confirm,
+        "etcd_restore_skip_identity_check": skip,
+        "etcd_restore_snapshot": "/x.db",
+        "etcd_restore_snapshot_host": "cp1",
+    }
+    assert etcd_problems(CLUSTERS, None, GLOBAL, {}, groups, restore=request)["errors"] == [expected]
+
+
+SHA = "a" * 64
+
+
+@pytest.mark.parametrize(
+    ("identity", "checksum", "skip", "expected"),
+    [
+        ({"cluster": "main", "sha256": SHA}, SHA, False, []),
+        (None, SHA, True, []),
+        (
+            None,
+            SHA,
+            False,
+            [
+                "etcd_restore_snapshot: /b/main-1.db has no identity file /b/main-1.db.json (the role's backup "
+                "service writes one beside each snapshot), so nothing shows that it is a snapshot of cluster main; "
+                "set etcd_restore_skip_identity_check=true to restore a snapshot made by other tooling"
+            ],
+        ),
+        # An events snapshot never restores onto main, and a skip does not change that.
+        (
+            {"cluster": "events", "sha256": SHA},
+            SHA,
+            "true",
+            [
+                "etcd_restore_snapshot: /b/main-1.db is a snapshot of cluster 'events' (its identity file "
+                "/b/main-1.db.json), not of main"
+            ],
+        ),
+        (
+            {"cluster": "main", "sha256": SHA},
+            "b" * 64,
+            False,
+            [
+                f"etcd_restore_snapshot: the sha256 of /b/main-1.db ({'b' * 64}) is not the one its identity file "
+                f"records ({SHA}): the file changed after the backup"
+            ],
+        ),
+        (["main"], SHA, False, ["etcd_restore_snapshot: the identity file /b/main-1.db.json is not a JSON object"]),
+    ],
+)
+def test_a_snapshot_restores_only_onto_its_own_cluster_unchanged(identity, checksum, skip, expected):
+    assert etcd_snapshot_problems(identity, "main", checksum, "/b/main-1.db", skip) == expected
 
 
 def test_archive_without_a_checksum_is_refused_with_a_url_or_a_source():
@@ -332,6 +412,7 @@ def test_filter_module_lists_every_filter():
         "etcd_size_bytes",
         "etcd_cluster_settings",
         "etcd_problems",
+        "etcd_snapshot_problems",
         "etcd_members",
         "etcd_initial_cluster",
         "etcd_urls",
