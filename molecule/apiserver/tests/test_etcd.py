@@ -167,7 +167,7 @@ def test_only_the_listed_tls12_cipher_suites_are_accepted(host):
         assert cbc["outcome"] == "tls-refused" and "handshake failure" in cbc["detail"], cbc
 
 
-def test_plain_http_is_refused(host):
+def test_plain_http_is_refused_and_metrics_stay_on_localhost(host):
     for cluster in clusters_of(host):
         address = host.check_output("hostname -I").split()[0]
         url = f"http://{address}:{cluster['client_port']}/health"
@@ -176,6 +176,13 @@ def test_plain_http_is_refused(host):
         assert "RemoteDisconnected" in probe.stderr or "Bad Request" in probe.stderr, probe.stderr
         plain = etcdctl(host, cluster["client_port"], "get", "x", endpoints=[url.removesuffix("/health")])
         assert plain.rc != 0, plain.stdout
+        # The plain-HTTP metrics listener answers on 127.0.0.1 only, never on the member's address.
+        for where, answers in ((address, False), ("127.0.0.1", True)):
+            metrics = f"http://{where}:{cluster['metrics_port']}/health"
+            probe = host.run(f"python3 -c 'import urllib.request as u; u.urlopen(\"{metrics}\", timeout=5).read()'")
+            assert (probe.rc == 0) is answers, (metrics, probe.stdout, probe.stderr)
+            if not answers:
+                assert "Connection refused" in probe.stderr, probe.stderr
 
 
 def test_apiserver_client_certificate_works_on_every_cluster(host):
