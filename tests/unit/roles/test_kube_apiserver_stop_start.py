@@ -39,6 +39,15 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def host_with_manifest(tmp_path):
+    """A control plane's files under tmp_path: the manifest in its folder; returns it and where stop sets it."""
+    (tmp_path / "run").mkdir()
+    manifest = tmp_path / "kubernetes" / "manifests" / "kube-apiserver.yaml"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(CONTENT, encoding="utf-8")
+    return manifest, tmp_path / "kubernetes" / "kube-apiserver.stopped-for-etcd-restore.yaml"
+
+
 def run(tmp_path, entry_point):
     extra = {
         "entry_point": entry_point,
@@ -53,11 +62,7 @@ def run(tmp_path, entry_point):
 
 
 def test_stop_sets_the_manifest_aside_and_start_puts_it_back(tmp_path):
-    (tmp_path / "run").mkdir()
-    manifest = tmp_path / "kubernetes" / "manifests" / "kube-apiserver.yaml"
-    stopped = tmp_path / "kubernetes" / "kube-apiserver.stopped-for-etcd-restore.yaml"
-    manifest.parent.mkdir(parents=True)
-    manifest.write_text(CONTENT, encoding="utf-8")
+    manifest, stopped = host_with_manifest(tmp_path)
     assert run(tmp_path, "stop")[1:] == (1, 0)
     assert not manifest.exists() and stopped.read_text(encoding="utf-8") == CONTENT
     assert run(tmp_path, "stop")[1:] == (0, 0)
@@ -74,11 +79,7 @@ def test_a_host_without_a_manifest_changes_nothing(tmp_path):
 
 
 def test_the_manifest_and_a_copy_set_aside_both_present_is_refused(tmp_path):
-    (tmp_path / "run").mkdir()
-    manifest = tmp_path / "kubernetes" / "manifests" / "kube-apiserver.yaml"
-    stopped = tmp_path / "kubernetes" / "kube-apiserver.stopped-for-etcd-restore.yaml"
-    manifest.parent.mkdir(parents=True)
-    manifest.write_text(CONTENT, encoding="utf-8")
+    manifest, stopped = host_with_manifest(tmp_path)
     stopped.write_text("older\n", encoding="utf-8")
     result, changed, failed = run(tmp_path, "stop")
     assert (changed, failed) == (0, 1)
@@ -87,10 +88,7 @@ def test_the_manifest_and_a_copy_set_aside_both_present_is_refused(tmp_path):
 
 
 def test_stop_waits_for_the_port_and_fails_while_it_stays_open(tmp_path):
-    (tmp_path / "run").mkdir()
-    manifest = tmp_path / "kubernetes" / "manifests" / "kube-apiserver.yaml"
-    manifest.parent.mkdir(parents=True)
-    manifest.write_text(CONTENT, encoding="utf-8")
+    manifest, _ = host_with_manifest(tmp_path)
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
