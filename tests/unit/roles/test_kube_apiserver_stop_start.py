@@ -88,7 +88,7 @@ def test_the_manifest_and_a_copy_set_aside_both_present_is_refused(tmp_path):
 
 
 def test_stop_waits_for_the_port_and_fails_while_it_stays_open(tmp_path):
-    manifest, _ = host_with_manifest(tmp_path)
+    manifest = host_with_manifest(tmp_path)[0]
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
