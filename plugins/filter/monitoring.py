@@ -12,6 +12,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.addresses import host_address
 from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems
+from ansible_collections.aiplatform.cluster.plugins.module_utils.state_store import stores_problems
 from ansible_collections.aiplatform.cluster.plugins.module_utils.urls import host_port
 
 _DURATION = re.compile(r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$")
@@ -152,6 +153,8 @@ def monitoring_problems(settings, parts=()):
 
     ``settings`` maps the role's variable names to their typed values; ``parts`` is the parts of the
     topology contract (the keys of topology_groups) a job's ``part`` may name besides ``all`` and ``etcd``.
+    ``stores`` ([{variable, path, work_tree}], the monitoring CA's store) is refused inside a git work tree
+    unless ``topology_state_allow_in_git``.
     """
     if not isinstance(settings, dict):
         raise AnsibleFilterError("monitoring_problems: expects a mapping of the role's settings")
@@ -165,6 +168,7 @@ def monitoring_problems(settings, parts=()):
         )
     _job_problems(settings, list(parts), evaluation, found)
     _receiver_problems(settings, found)
+    found.messages.extend(stores_problems(settings.get("stores"), settings.get("topology_state_allow_in_git")))
     return found.messages
 
 

@@ -7,12 +7,17 @@ from __future__ import annotations
 import re
 
 from ansible_collections.aiplatform.cluster.plugins.module_utils.problems import Problems
+from ansible_collections.aiplatform.cluster.plugins.module_utils.state_store import stores_problems
 
 _BCRYPT = re.compile(r"^\$2[aby]\$")
 
 
 def node_exporter_problems(settings):
-    """One message per problem, each naming its variable; ``settings`` maps variable names to typed values."""
+    """One message per problem, each naming its variable; ``settings`` maps variable names to typed values.
+
+    ``stores`` ([{variable, path, work_tree}], the monitoring CA's store when TLS is on) is refused inside a
+    git work tree unless ``topology_state_allow_in_git``.
+    """
     found = Problems()
     port = settings.get("node_exporter_port")
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
@@ -35,6 +40,7 @@ def node_exporter_problems(settings):
             )
     if settings.get("node_exporter_tls_client_auth") and not settings.get("node_exporter_tls"):
         found.add("node_exporter_tls_client_auth", "needs node_exporter_tls", True)
+    found.messages.extend(stores_problems(settings.get("stores"), settings.get("topology_state_allow_in_git")))
     return found.messages
 
 
