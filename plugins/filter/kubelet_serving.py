@@ -107,8 +107,8 @@ def kubelet_serving_nodes(hosts, hostvars):
         for address in entry["addresses"]:
             claims.setdefault(address, []).append(node)
     for entry in nodes.values():
-        entry["shared"] = [a for a in entry["addresses"] if len(claims[a]) > 1]
-        entry["addresses"] = [a for a in entry["addresses"] if len(claims[a]) == 1]
+        entry["shared"] = [address for address in entry["addresses"] if len(claims[address]) > 1]
+        entry["addresses"] = [address for address in entry["addresses"] if len(claims[address]) == 1]
     return nodes
 
 
@@ -153,7 +153,8 @@ def _usages(check):
     usages = check["spec"].get("usages") or []
     if len(set(usages)) == len(usages) and frozenset(usages) in USAGES:
         return None
-    return f"spec.usages ({_text(usages)}) are not exactly " + " or ".join(f"({_text(sorted(u))})" for u in USAGES)
+    allowed = " or ".join(f"({_text(sorted(usage_set))})" for usage_set in USAGES)
+    return f"spec.usages ({_text(usages)}) are not exactly {allowed}"
 
 
 def _request(check):
