@@ -236,25 +236,11 @@ def node_os_sysctl_verdict(plan, probed, check_mode=False):
     return {"rows": rows, "failures": failures, "limited": limited}
 
 
-def node_os_module_proofs(modules, overrides):
-    """The path whose presence shows each kernel module is in the kernel, in the modules' order."""
-    return [overrides.get(module, f"/sys/module/{module}") for module in modules]
-
-
-def node_os_modules_found(modules, overrides, found_paths):
-    """Module name -> whether its proof is among the paths found (one `find` for every module)."""
-    found = set(found_paths)
-    proofs = node_os_module_proofs(modules, overrides)
-    return {module: proof in found for module, proof in zip(modules, proofs, strict=True)}
-
-
 class FilterModule:
     """node_os filters."""
 
     def filters(self):
         return {
-            "node_os_module_proofs": node_os_module_proofs,
-            "node_os_modules_found": node_os_modules_found,
             "node_os_problems": node_os_problems,
             "node_os_sysctls": node_os_sysctls,
             "node_os_sysctl_plan": node_os_sysctl_plan,

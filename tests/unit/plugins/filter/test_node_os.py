@@ -3,8 +3,6 @@
 import pytest
 
 from ansible_collections.aiplatform.cluster.plugins.filter.node_os import (
-    node_os_module_proofs,
-    node_os_modules_found,
     node_os_problems,
     node_os_sysctl_plan,
     node_os_sysctl_verdict,
@@ -173,22 +171,3 @@ def test_verdict_separates_failures_from_limits():
     not_written = node_os_sysctl_verdict(plan, PROBED)
     assert not_written["failures"] == ["net.ipv4.ip_forward: want 1, have 0 (managed)"]
     assert node_os_sysctl_verdict(plan, PROBED, check_mode=True)["failures"] == []
-
-
-def test_module_proofs_default_to_sys_module_and_take_overrides():
-    overrides = {"br_netfilter": "/proc/sys/net/bridge/bridge-nf-call-iptables"}
-    assert node_os_module_proofs(["overlay", "br_netfilter"], overrides) == [
-        "/sys/module/overlay",
-        "/proc/sys/net/bridge/bridge-nf-call-iptables",
-    ]
-
-
-def test_a_module_is_found_only_by_its_own_proof_path():
-    overrides = {"br_netfilter": "/proc/sys/net/bridge/bridge-nf-call-iptables"}
-    # The same base name in another folder (find searches every folder for every pattern) proves nothing.
-    found = ["/sys/module/overlay", "/sys/module/bridge-nf-call-iptables"]
-    assert node_os_modules_found(["overlay", "br_netfilter"], overrides, found) == {
-        "overlay": True,
-        "br_netfilter": False,
-    }
-    assert node_os_modules_found(["overlay"], {}, []) == {"overlay": False}
