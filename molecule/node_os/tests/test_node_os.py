@@ -54,7 +54,8 @@ def proc(host, key):
 def test_worker_net_sysctls_hold_in_proc_and_the_drop_in():
     host = node(GPU1)
     assert {key: proc(host, key) for key in WORKER_NET} == WORKER_NET
-    lines = host.file("/etc/sysctl.d/90-aiplatform-node.conf").content_string.split()
+    text = host.file("/etc/sysctl.d/90-aiplatform-node.conf").content_string
+    lines = [line for line in text.split("\n") if line and not line.startswith("#")]
     assert sorted(lines) == sorted(f"{k}={v}" for k, v in WORKER_NET.items())
 
 
