@@ -26,6 +26,8 @@ import threading
 import time
 from pathlib import Path
 
+import jsonschema
+import kube_schemas
 import pytest
 import yaml
 from local_playbook import ROOT, run_local_playbook
@@ -89,6 +91,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def checked(config: Path) -> str:
+    """'' when the file is what kube-apiserver accepts (the schema, 32-byte keys, unique names per provider)."""
+    document = yaml.safe_load(config.read_text(encoding="utf-8"))
+    try:
+        kube_schemas.validate(document, "1.34.2")
+    except jsonschema.ValidationError as error:
+        return str(error)
+    for provider in document["resources"][0]["providers"]:
+        for body in (value for kind, value in provider.items() if kind != "identity"):
+            names = [key["name"] for key in body["keys"]]
+            if len(set(names)) != len(names):
+                return f"duplicate key names {names}"
+            if any(len(base64.b64decode(key["secret"])) != 32 for key in body["keys"]):
+                return "a key that is not 32 bytes"
+    return ""
+
+
 def keys_of(config: Path) -> list[str]:
     """provider:name of every key of an encryption-config.yaml, in order."""
     document = yaml.safe_load(config.read_text(encoding="utf-8"))
@@ -123,7 +142,7 @@ class Kubelet(threading.Thread):
                     sock.listen()
                     sock.setblocking(False)
                     listening[host] = sock
-                    self.record({"start": host, "keys": keys_of(config) if config.exists() else []})
+                    self.record({"start": host, "keys": keys_of(config), "invalid": checked(config)})
                 elif not manifest.exists() and host in listening:
                     listening.pop(host).close()
                     self.record({"stop": host})
@@ -214,6 +233,8 @@ def events(log: Path) -> list[dict]:
 
 
 def starts(log: Path) -> list[tuple[str, list[str]]]:
+    """(host, keys) of every start of a stand-in kube-apiserver; each file it started with must be valid."""
+    assert [e["invalid"] for e in events(log) if "start" in e and e["invalid"]] == []
     return [(e["start"], e["keys"]) for e in events(log) if "start" in e]
 
 
