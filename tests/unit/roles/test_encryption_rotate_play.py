@@ -208,9 +208,9 @@ def lab(tmp_path):
     play_dir = tmp_path / "play"
     play_dir.mkdir()
 
-    def run(playbook: str, **extra):
+    def run(playbook: str, args: tuple = (), **extra):
         started = time.monotonic()
-        result = run_local_playbook(play_dir, playbook, inventory, variables | extra, env=env)
+        result = run_local_playbook(play_dir, playbook, inventory, variables | extra, args=args, env=env)
         print(f"ansible-playbook {'rotate' if playbook == ROTATE else 'converge'}: {time.monotonic() - started:.0f} s")
         result.output = " ".join((result.stdout + result.stderr).split())
         return result
@@ -281,6 +281,22 @@ def assert_store(root: Path, store: Path, old: str, new: str) -> None:
         assert key == {"name": "key2", "secret": base64.b64encode(new.encode()).decode()}
 
 
+def assert_settled(run, root: Path, log: Path, confirm: dict) -> tuple:
+    """A second run changes nothing and restarts nothing; the normal converge keeps the new key and its name."""
+    count = len(events(log))
+    again = run(ROTATE, **confirm)
+    assert again.returncode == 0, again.output[-3000:]
+    assert "done, nothing to do" in again.output
+    assert all(changed == 0 for changed, _failed in recap(again).values()), again.stdout[-3000:]
+    assert not [e for e in events(log)[count:] if "start" in e or "stop" in e]
+    after = files(root)
+    converged = run(CONVERGE)
+    assert converged.returncode == 0, converged.output[-3000:]
+    assert all(changed == 0 for changed, _failed in recap(converged).values()), converged.stdout[-3000:]
+    assert files(root) == after
+    return again, converged
+
+
 def test_the_key_is_rotated_in_order_resumes_after_a_failed_rewrite_and_is_idempotent(lab):
     run, root, store, log = lab["run"], lab["root"], lab["store"], lab["log"]
     confirm = {
@@ -296,6 +312,13 @@ def test_the_key_is_rotated_in_order_resumes_after_a_failed_rewrite_and_is_idemp
     lab["kubelet"].start()
     time.sleep(0.5)
     assert starts(log) == [(h, ["secretbox:key1"]) for h in HOSTS]
+
+    # Check mode says where the rotation would start; no key made, nothing restarted.
+    checked_run = run(ROTATE, args=("--check",), **confirm)
+    assert checked_run.returncode == 0, checked_run.output[-3000:]
+    assert "Rotation to the secretbox key key2: from step read" in checked_run.output
+    assert not (store / "encryption-key-secretbox.new").exists()
+    assert len(starts(log)) == len(HOSTS)
 
     # No confirmation: refused before any change.
     refused = run(ROTATE, kube_apiserver_encryption_rotate_key_name="key2")
@@ -334,19 +357,8 @@ def test_the_key_is_rotated_in_order_resumes_after_a_failed_rewrite_and_is_idemp
     assert_order(log)
     assert_store(root, store, old, new)
 
-    # A second run changes nothing and restarts nothing; the normal converge keeps the new key and its name.
-    count = len(events(log))
-    again = run(ROTATE, **confirm)
-    assert again.returncode == 0, again.output[-3000:]
-    assert "done, nothing to do" in again.output
-    assert all(changed == 0 for changed, _failed in recap(again).values()), again.stdout[-3000:]
-    assert not [e for e in events(log)[count:] if "start" in e or "stop" in e]
-    after = files(root)
-    converged = run(CONVERGE)
-    assert converged.returncode == 0, converged.output[-3000:]
-    assert all(changed == 0 for changed, _failed in recap(converged).values()), converged.stdout[-3000:]
-    assert files(root) == after
+    again, converged = assert_settled(run, root, log, confirm)
 
-    for result in (refused, broken, converge, resumed, again, converged):
+    for result in (checked_run, refused, broken, converge, resumed, again, converged):
         for key in (old, new, base64.b64encode(old.encode()).decode(), base64.b64encode(new.encode()).decode()):
             assert key not in result.stdout + result.stderr
