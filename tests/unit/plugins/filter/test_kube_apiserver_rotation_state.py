@@ -238,3 +238,33 @@ def test_the_converge_keeps_the_key_name_and_refuses_a_rotation_in_progress():
     assert "playbooks/kube_apiserver_encryption_rotate.yml" in message
     [message] = converge({"cp1": [OLD_E, NEW_E]})["errors"]
     assert "finish it with playbooks/kube_apiserver_encryption_rotate.yml" in message
+
+
+def test_files_the_rotation_cannot_handle_are_refused():
+    kms = host(OLD_E)
+    kms["config"] = b64(
+        text(OLD_E).replace("      - identity: {}\n", "      - kms:\n          name: vault\n      - identity: {}\n")
+    )
+    hosts = {
+        "cp1": kms,
+        "cp2": {"config": b64("kind: Something\n"), "applied": "", "manifest": True},
+        "cp3": host(OLD_E),
+    }
+    errors = kube_apiserver_rotation_state(hosts, store(current=OLD), request())["errors"]
+    assert errors[0] == "kube_apiserver_config_dir: cp1 uses kms: this rotation handles aescbc and secretbox keys only"
+    assert errors[1].startswith("kube_apiserver_config_dir: cp2 holds an encryption-config.yaml the role cannot read")
+
+
+def test_a_store_in_an_impossible_state_is_refused():
+    # The commit made the new key current, but a host still holds the old one.
+    [message] = rotation([3, 3, 2], store(current=NEW, new=NEW))["errors"]
+    assert message == (f"kube_apiserver_config_dir: {STORE} already holds the new key as the current one, but cp3 "
+                       "do not hold it alone: repair them by hand")  # fmt: skip
+    # A retired file of the current key's name that holds another key: the commit could not keep the old key.
+    clash = store(current=OLD, new=NEW, _files={"encryption-key-secretbox.retired-key1": STRAY})
+    [message] = rotation([2, 2, 2], clash)["errors"]
+    assert message.startswith(f"kube_apiserver_secrets_controller_dir: {STORE}/encryption-key-secretbox.retired-key1 "
+                              "holds another key")  # fmt: skip
+    # The current key's name asked for the rotation in progress.
+    [message] = rotation([1, 1, 1], key_name="key1")["errors"]
+    assert message.startswith("kube_apiserver_encryption_rotate_key_name: key1 is the current key's name")
