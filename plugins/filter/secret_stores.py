@@ -353,7 +353,7 @@ def _rotation_start(held, files, names, request):
     # Done: the store's current key carries the name a rotation's commit wrote (key1, the name of a key the
     # role made, is never the end of a rotation).
     done = target_key and names["target_name"] in files and target_name == key_name
-    if done and all(entries == [_entry(_key(target, key_name, target_key))] for entries, _ in held.values()):
+    if done and all(entries == [_entry(_key(target, key_name, target_key))] for entries, _applied in held.values()):
         return {"step": "done", "make_key": False, "old": None, "new": _key(target, key_name, target_key)}, []
     if current is None:
         return None, [f"kube_apiserver_secrets_controller_dir: {store_dir}/{names['current']} does not exist: the "
