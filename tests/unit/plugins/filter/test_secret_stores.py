@@ -40,15 +40,15 @@ def state(hosts, store="", adopt=False, provider="secretbox"):
 
 
 def test_a_key_is_made_only_when_neither_the_hosts_nor_the_store_hold_one():
-    assert state({"cp1": "", "cp2": None}) == {"errors": [], "action": "generate", "key": ""}
-    assert state({}, store=KEY) == {"errors": [], "action": "keep", "key": KEY}
+    assert state({"cp1": "", "cp2": None}) == {"errors": [], "action": "generate", "key": "", "name": "key1"}
+    assert state({}, store=KEY) == {"errors": [], "action": "keep", "key": KEY, "name": "key1"}
 
 
 def test_the_store_key_is_kept_when_the_hosts_hold_it_and_goes_to_a_new_control_plane():
     hosts = {"cp1": config(("secretbox", KEY)), "cp2": config(("secretbox", KEY)), "cp3": ""}
-    assert state(hosts, store=KEY) == {"errors": [], "action": "keep", "key": KEY}
+    assert state(hosts, store=KEY) == {"errors": [], "action": "keep", "key": KEY, "name": "key1"}
     # The lookup('password') files of earlier releases end with a newline.
-    assert state(hosts, store=KEY + "\n") == {"errors": [], "action": "keep", "key": KEY}
+    assert state(hosts, store=KEY + "\n") == {"errors": [], "action": "keep", "key": KEY, "name": "key1"}
 
 
 def test_hosts_with_a_key_and_an_empty_store_stop_the_role_or_adopt_on_request():
@@ -60,8 +60,8 @@ def test_hosts_with_a_key_and_an_empty_store_stop_the_role_or_adopt_on_request()
                               "planes cp1, cp2 hold a secretbox encryption key (")  # fmt: skip
     assert "kube_apiserver_encryption_adopt_host_key: true" in message
     assert KEY not in message and b64(KEY) not in message
-    assert state(hosts, adopt=True) == {"errors": [], "action": "adopt", "key": KEY}
-    assert state(hosts, adopt="true") == {"errors": [], "action": "adopt", "key": KEY}  # -e form
+    assert state(hosts, adopt=True) == {"errors": [], "action": "adopt", "key": KEY, "name": "key1"}
+    assert state(hosts, adopt="true") == {"errors": [], "action": "adopt", "key": KEY, "name": "key1"}  # -e form
 
 
 def test_a_different_store_key_is_never_written_over_the_hosts_key():
