@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from ansible.errors import AnsibleError, AnsibleFilterError
 
@@ -233,7 +234,10 @@ def _check_overrides(clusters, global_settings, overrides, problems):
 # Rules of the operations variables: name -> (kind, minimum, maximum).
 OPS_RULES = {
     "etcd_pki_controller_dir": ("abspath", None, None),
-    "etcd_pki_days": ("int", 1, None),
+    "etcd_ca_validity_days": ("int", 1, None),
+    "etcd_cert_validity_days": ("int", 1, None),
+    "etcd_cert_renew_before_days": ("int", 1, None),
+    "etcd_pki_days": ("replaced", "etcd_ca_validity_days and etcd_cert_validity_days", None),
     "etcd_limit_nofile": ("int", 1024, None),
     "etcd_backup_root": ("abspath", None, None),
     "etcd_restart_allow_degraded": ("bool", None, None),
@@ -278,6 +282,29 @@ def _check_ops(ops, problems):
             ratio = as_float(value)
             if ratio is None or not minimum <= ratio <= maximum:
                 problems.add(name, f"must be a number from {minimum} to {maximum}", value)
+        elif kind == "replaced" and value not in (None, ""):
+            problems.add(name, f"is replaced by {minimum} (docs/etcd.md); remove it", value)
+    _check_lifetimes(ops or {}, problems)
+
+
+def _check_lifetimes(ops, problems):
+    """The renewal window lies inside a leaf certificate's life, which lies inside the CA's."""
+    ca_days, leaf_days, window = (
+        as_int(ops.get(name))
+        for name in ("etcd_ca_validity_days", "etcd_cert_validity_days", "etcd_cert_renew_before_days")
+    )
+    if None not in (leaf_days, window) and 0 < leaf_days <= window:
+        problems.add(
+            "etcd_cert_renew_before_days",
+            f"must be less than etcd_cert_validity_days ({leaf_days}): a certificate would be renewed at every run",
+            ops["etcd_cert_renew_before_days"],
+        )
+    if None not in (ca_days, leaf_days) and 0 < ca_days < leaf_days:
+        problems.add(
+            "etcd_cert_validity_days",
+            f"must not be more than etcd_ca_validity_days ({ca_days}): a certificate cannot outlive its CA",
+            ops["etcd_cert_validity_days"],
+        )
 
 
 def _check_addresses(by_name, groups, hostvars, problems):
@@ -484,6 +511,45 @@ def etcd_cluster_selected(limit, cluster):
     return cluster in names
 
 
+def _asn1_time(value, what):
+    """A datetime from an ASN.1 TIME string (x509_certificate_info's not_after: 20270413202428Z)."""
+    try:
+        return datetime.strptime(str(value), "%Y%m%d%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError as error:
+        raise AnsibleFilterError(
+            f"etcd_certificate_renewals: {what} is not an ASN.1 time like 20270413202428Z: {value!r}"
+        ) from error
+
+
+def etcd_certificate_renewals(certificates, now, renew_before_days):
+    """The certificates that expire within ``renew_before_days`` days of ``now`` (or have expired), in order.
+
+    ``certificates`` is ``[{file, not_after}]``, or the results of x509_certificate_info looped over ``{file}``
+    items (``item.file``); ``not_after`` as x509_certificate_info returns it, an ASN.1 time such as
+    ``20270413202428Z``, empty or absent for a certificate not made yet (a skipped result): never listed.
+    ``now`` is the controller's time in the same form. Returns ``[{file, not_after, days_left}]`` (whole days left,
+    negative once expired).
+    """
+    window = as_int(renew_before_days)
+    if window is None:
+        raise AnsibleFilterError(
+            f"etcd_certificate_renewals: renew_before_days must be a whole number (got {renew_before_days!r})"
+        )
+    moment = _asn1_time(now, "now")
+    renewals = []
+    for entry in certificates or []:
+        certificate = entry or {}
+        name = certificate.get("file") or (certificate.get("item") or {}).get("file")
+        not_after = certificate.get("not_after")
+        if not not_after:
+            continue
+        expires = _asn1_time(not_after, f"the not_after of {name}")
+        if expires - moment < timedelta(days=window):
+            left = (expires - moment) // timedelta(days=1)
+            renewals.append({"file": name, "not_after": not_after, "days_left": left})
+    return renewals
+
+
 def etcd_etcdctl(endpoints, etcdctl, tls, command, timeout=5):
     """etcdctl's argv for ``command`` (a list) against ``endpoints`` with ``tls`` ({cacert, cert, key}: the CA
     and the operations client certificate); built by module_utils/etcdctl.py, as the etcd_status module's."""
@@ -507,4 +573,5 @@ class FilterModule:
             "etcd_restart_order": etcd_restart_order,
             "etcd_etcdctl": etcd_etcdctl,
             "etcd_cluster_selected": etcd_cluster_selected,
+            "etcd_certificate_renewals": etcd_certificate_renewals,
         }

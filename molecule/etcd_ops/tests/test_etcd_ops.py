@@ -1,19 +1,23 @@
 """etcd operations on the scenario's real clusters: the health report, snapshot restore on 3.5 (etcdutl)
-and 3.4 (etcdctl), defragmentation member by member with the leader last, and NOSPACE recovery.
+and 3.4 (etcdctl), defragmentation member by member with the leader last, NOSPACE recovery, and the
+certificate renewal under a continuous writer.
 
 The operations are playbook runs from the controller, in file order; no test takes testinfra's
 per-host ``host`` fixture, so each runs exactly once (never skipped by host name) and reaches the members
 through ``podman exec``. Each step leaves both clusters healthy for the next."""
 
+import datetime
 import json
 import os
 import pathlib
 import subprocess
+import sys
 import tempfile
 import time
 
 import pytest
 import testinfra
+from cryptography import x509
 
 FIRST = "molecule-etcd_ops-ops1"
 # The kube_apiserver role's manifest and where its entry point stop sets it aside (docs/etcd-operations.md).
@@ -25,6 +29,9 @@ PROJECT = pathlib.Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 EPHEMERAL = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 # The report convention: topology_report_dir (the scenario sets it) / etcd_health / <cluster>.json and .md.
 REPORTS = EPHEMERAL / "reports" / "etcd_health"
+sys.path.insert(0, str(PROJECT / "tests" / "tools"))
+from etcd_writer import WRITER, overlapping_downtimes, writer_figures  # noqa: E402
+
 CLUSTERS = {
     "main": {"env": "/etc/etcd/main/etcdctl.env", "etcdctl": "/opt/etcd/v3.5.1/etcdctl", "version": "3.5.1"},
     "events": {"env": "/etc/etcd/events/etcdctl.env", "etcdctl": "/usr/bin/etcdctl", "version": "3.4.23"},
@@ -382,3 +389,123 @@ def test_defrag_clears_a_nospace_alarm(ops1):
     assert etcdctl(ops1, "main", "alarm", "list").stdout.strip() == ""
     assert etcdctl(ops1, "main", "put", "/after-nospace", "ok").rc == 0
     assert etcdctl(ops1, "main", "del", "/filler", "/after-nospace").rc == 0
+
+
+# --- Certificate renewal (playbooks/etcd_cert_renew.yml) ----------------------------------------------------
+PKI = "/etc/etcd/pki"
+PORTS = {"main": {"server": 2379, "peer": 2380}, "events": {"server": 2382, "peer": 2383}}
+# The certificate a member presents on a port, read with the operations client certificate (the peer listener
+# asks for one too): what the member serves now, not what its files say.
+SERVED = r"""
+import json, socket, ssl, sys
+a = json.loads(sys.argv[1])
+ctx = ssl.create_default_context(cafile=a["ca"])
+ctx.check_hostname = False
+ctx.load_cert_chain(a["cert"], a["key"])
+with socket.create_connection((a["address"], a["port"]), timeout=10) as raw:
+    with ctx.wrap_socket(raw, server_hostname=a["address"]) as tls:
+        print(tls.getpeercert(binary_form=True).hex())
+"""
+
+
+def certificate_file(name, path):
+    return x509.load_pem_x509_certificate(node(name).file(path).content)
+
+
+def served_serial(address, port):
+    args = {"address": address, "port": port, "ca": f"{PKI}/ca.crt", "cert": f"{PKI}/ops-client.crt",
+            "key": f"{PKI}/ops-client.key"}  # fmt: skip
+    out = node(FIRST).check_output("python3 -c %s %s", SERVED, json.dumps(args))
+    return x509.load_der_x509_certificate(bytes.fromhex(out)).serial_number
+
+
+def member_serials(cluster):
+    """{(host, kind): serial} of the members' files and of what they serve, kind server or peer."""
+    files = {
+        (h, k): certificate_file(h, f"{PKI}/{cluster}-{k}.crt").serial_number for h in HOSTS for k in PORTS[cluster]
+    }
+    served = {
+        (h, k): served_serial(a, p) for h, a in zip(HOSTS, ADDRESSES, strict=True) for k, p in PORTS[cluster].items()
+    }
+    return files, served
+
+
+def down_interval(name, cluster):
+    """When the member's unit last stopped and became active again (CLOCK_MONOTONIC µs: the containers share
+    the host kernel, so the members' intervals compare exactly)."""
+    shown = node(name).check_output(
+        f"systemctl show -p ActiveExitTimestampMonotonic -p ActiveEnterTimestampMonotonic etcd-{cluster}"
+    )
+    values = dict(line.split("=", 1) for line in shown.splitlines() if "=" in line)
+    return int(values["ActiveExitTimestampMonotonic"]), int(values["ActiveEnterTimestampMonotonic"])
+
+
+def test_certificate_renewal_reissues_and_restarts_while_the_cluster_keeps_serving(ops1):
+    """playbooks/etcd_cert_renew.yml on the events cluster (3.4) while a writer puts keys through the members:
+    every member's server and peer certificate and the operations client certificate are new (new serials,
+    etcd_cert_validity_days long, the old serials served nowhere), each member restarted one at a time with
+    the leader last, the cluster healthy, no acknowledged write lost, no writes failing back to back; the
+    main cluster's certificates untouched."""
+    files_before, served_before = member_serials("events")
+    assert served_before == files_before  # the probe reads what the members serve
+    main_before = member_serials("main")
+    ops_client_before = certificate_file(FIRST, f"{PKI}/ops-client.crt").serial_number
+    intervals_before = {h: down_interval(h, "events") for h in HOSTS}
+    leader = leader_name(ops1, "events")
+
+    # The writer uses the members' own operations client files, which the renewal replaces under it.
+    urls = ",".join(f"https://{address}:2382" for address in ADDRESSES)
+    ops1.run(f"cat > /usr/local/bin/etcd-writer <<'EOF'\n{WRITER}EOF\nchmod 755 /usr/local/bin/etcd-writer")
+    ops1.run("rm -f /root/writer-renew.log /root/writer-renew.log.stop")
+    started = ops1.run(
+        "systemd-run --unit=etcd-writer-renew /usr/local/bin/etcd-writer /root/writer-renew.log /usr/bin/etcdctl "
+        f"--cacert={PKI}/ca.crt --cert={PKI}/ops-client.crt --key={PKI}/ops-client.key --command-timeout=3s "
+        f"--dial-timeout=2s --endpoints={urls}"
+    )
+    assert started.rc == 0, started.stderr
+    time.sleep(3)
+    began = time.time()
+    result = playbook("etcd_cert_renew.yml", "-e", '{"etcd_renew_clusters": ["events"]}')
+    window = (began, time.time())
+    time.sleep(3)
+    ops1.run("touch /root/writer-renew.log.stop")
+    for _second in range(30):
+        if ops1.run("systemctl is-active etcd-writer-renew").stdout.strip() != "active":
+            break
+        time.sleep(1)
+    figures = writer_figures(ops1.check_output("cat /root/writer-renew.log").splitlines(), window)
+    acked = figures.pop("acked_keys")
+    print(json.dumps({"renewal_playbook_s": round(window[1] - window[0], 1)} | figures, indent=2))
+    assert result.returncode == 0, result.stdout[-4000:]
+
+    files_after, served_after = member_serials("events")
+    now = datetime.datetime.now(datetime.UTC)
+    for (name, kind), number in files_after.items():
+        assert number != files_before[(name, kind)], f"{name} {kind} certificate not reissued"
+        issued = certificate_file(name, f"{PKI}/events-{kind}.crt")
+        lifetime = issued.not_valid_after_utc - issued.not_valid_before_utc
+        assert abs(lifetime - datetime.timedelta(days=365)) < datetime.timedelta(minutes=5), (name, kind, lifetime)
+        assert issued.not_valid_after_utc - now > datetime.timedelta(days=364)
+    # Every member serves its new certificate, and no old serial is served anywhere.
+    assert served_after == files_after
+    assert not set(served_after.values()) & set(files_before.values())
+    assert member_serials("main") == main_before
+    ops_client = {certificate_file(h, f"{PKI}/ops-client.crt").serial_number for h in HOSTS}
+    assert len(ops_client) == 1 and ops_client != {ops_client_before}
+
+    # One member down at a time, every member restarted, the leader last.
+    intervals = {h: down_interval(h, "events") for h in HOSTS}
+    assert all(intervals[h][1] > intervals_before[h][1] for h in HOSTS), (intervals_before, intervals)
+    assert not overlapping_downtimes(intervals), intervals
+    assert max(intervals, key=lambda h: intervals[h][1]) == leader
+    assert etcdctl(ops1, "events", "endpoint", "health").rc == 0
+
+    stored = etcdctl(ops1, "events", "get", "writer/", "--prefix", "--keys-only")
+    assert stored.rc == 0, stored.stderr
+    keys = {int(k.split("/")[1]) for k in stored.stdout.split() if k.startswith("writer/")}
+    assert acked, "the writer acknowledged no write"
+    assert not sorted(set(acked) - keys), "acknowledged writes lost"
+    assert figures["attempts_during_restarts"] > 0
+    # As the rolling restart's test: a put in flight to the member that stops fails alone; failures back to
+    # back are an outage.
+    assert figures["longest_run_of_failed_writes"] <= 2, figures

@@ -1,11 +1,14 @@
 """Unit tests for the etcd filters: sizes, effective settings, input checks, member strings, restart order,
 etcdctl argv."""
 
+import re
+
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.cluster.plugins.filter.etcd import (
     FilterModule,
+    etcd_certificate_renewals,
     etcd_cluster_selected,
     etcd_cluster_settings,
     etcd_etcdctl,
@@ -419,4 +422,48 @@ def test_filter_module_lists_every_filter():
         "etcd_restart_order",
         "etcd_etcdctl",
         "etcd_cluster_selected",
+        "etcd_certificate_renewals",
     }
+
+
+NOW = "20270601120000Z"
+
+
+def test_certificates_expiring_within_the_window_are_renewed_the_others_kept():
+    certificates = [
+        {"file": "members/e1/main-server", "not_after": "20280601120000Z"},  # a year left
+        {"file": "members/e1/main-peer", "not_after": "20270701115959Z"},  # a second under 30 days
+        {"file": "members/e2/main-peer", "not_after": "20270701120000Z"},  # exactly 30 days: kept
+        {"file": "ops-client", "not_after": "20270520120000Z"},  # expired 12 days ago
+        {"file": "members/e3/main-server", "not_after": ""},  # not made yet
+        {"file": "members/e3/main-peer"},
+    ]
+    assert etcd_certificate_renewals(certificates, NOW, 30) == [
+        {"file": "members/e1/main-peer", "not_after": "20270701115959Z", "days_left": 29},
+        {"file": "ops-client", "not_after": "20270520120000Z", "days_left": -12},
+    ]
+    assert etcd_certificate_renewals(certificates, NOW, "1") == [
+        {"file": "ops-client", "not_after": "20270520120000Z", "days_left": -12}
+    ]
+    assert etcd_certificate_renewals([], NOW, 30) == []
+
+
+def test_certificate_renewals_read_x509_certificate_info_loop_results():
+    results = [
+        {"item": {"file": "members/e1/main-server"}, "not_after": "20270610000000Z", "changed": False},
+        {"item": {"file": "members/e2/main-server"}, "skipped": True, "changed": False},
+    ]
+    assert [r["file"] for r in etcd_certificate_renewals(results, NOW, 30)] == ["members/e1/main-server"]
+
+
+@pytest.mark.parametrize(
+    ("certificates", "now", "days", "message"),
+    [
+        ([], "2027-06-01", 30, "now is not an ASN.1 time like 20270413202428Z: '2027-06-01'"),
+        ([{"file": "ca", "not_after": "soon"}], NOW, 30, "the not_after of ca is not an ASN.1 time"),
+        ([], NOW, "a month", "renew_before_days must be a whole number (got 'a month')"),
+    ],
+)
+def test_certificate_renewals_refuse_what_they_cannot_read(certificates, now, days, message):
+    with pytest.raises(AnsibleFilterError, match=re.escape(message)):
+        etcd_certificate_renewals(certificates, now, days)

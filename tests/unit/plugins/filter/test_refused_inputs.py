@@ -45,7 +45,10 @@ ETCD_GLOBAL = {
 }
 ETCD_OPS = {
     "etcd_pki_controller_dir": "/srv/etcd-pki",
-    "etcd_pki_days": 3650,
+    "etcd_ca_validity_days": 3650,
+    "etcd_cert_validity_days": 365,
+    "etcd_cert_renew_before_days": 30,
+    "etcd_pki_days": "",
     "etcd_limit_nofile": 65536,
     "etcd_backup_root": "/var/backups/etcd",
     "etcd_cipher_suites": ["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"],
@@ -175,7 +178,38 @@ ETCD_BAD = {
         "etcd_cipher_suites: must be among the CIS set",
     ),
     "no cipher suites": ({"ops": {"etcd_cipher_suites": []}}, "etcd_cipher_suites: must list the TLS 1.2 cipher"),
-    "certificates valid 0 days": ({"ops": {"etcd_pki_days": "0"}}, "etcd_pki_days: must be a whole number of 1"),
+    "certificates valid 0 days": (
+        {"ops": {"etcd_cert_validity_days": "0"}},
+        "etcd_cert_validity_days: must be a whole number of 1 or more (got '0')",
+    ),
+    "CA valid 0 days": ({"ops": {"etcd_ca_validity_days": 0}}, "etcd_ca_validity_days: must be a whole number of 1"),
+    "renewal window not a whole number": (
+        {"ops": {"etcd_cert_renew_before_days": "2w"}},
+        "etcd_cert_renew_before_days: must be a whole number of 1 or more (got '2w')",
+    ),
+    "renewal window of 0 days": (
+        {"ops": {"etcd_cert_renew_before_days": 0}},
+        "etcd_cert_renew_before_days: must be a whole number of 1 or more (got 0)",
+    ),
+    "renewal window as long as the certificates": (
+        {"ops": {"etcd_cert_renew_before_days": "365"}},
+        "etcd_cert_renew_before_days: must be less than etcd_cert_validity_days (365): a certificate would be "
+        "renewed at every run (got '365')",
+    ),
+    "renewal window longer than the certificates": (
+        {"ops": {"etcd_cert_validity_days": 20}},
+        "etcd_cert_renew_before_days: must be less than etcd_cert_validity_days (20)",
+    ),
+    "certificates outliving the CA": (
+        {"ops": {"etcd_ca_validity_days": 300}},
+        "etcd_cert_validity_days: must not be more than etcd_ca_validity_days (300): a certificate cannot outlive "
+        "its CA (got 365)",
+    ),
+    "the replaced single lifetime": (
+        {"ops": {"etcd_pki_days": 825}},
+        "etcd_pki_days: is replaced by etcd_ca_validity_days and etcd_cert_validity_days (docs/etcd.md); remove it "
+        "(got 825)",
+    ),
     "file limit too low": ({"ops": {"etcd_limit_nofile": 64}}, "etcd_limit_nofile: must be a whole number of 1024"),
     "relative backup root": ({"ops": {"etcd_backup_root": "backups"}}, "etcd_backup_root: must be an absolute path"),
     "degraded restart switch not a boolean": (
@@ -201,7 +235,9 @@ def test_etcd_accepts_the_string_forms_and_the_other_valid_forms():
         "events": {"auto_compaction_mode": "revision", "auto_compaction_retention": "1000", "metrics": "extensive"}
     }
     ops = {
-        "etcd_pki_days": "365",
+        "etcd_ca_validity_days": "730",
+        "etcd_cert_validity_days": "90",
+        "etcd_cert_renew_before_days": "89",
         "etcd_restart_allow_degraded": "true",
         "etcd_limit_nofile": "1048576",
         "etcd_cipher_suites": "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
