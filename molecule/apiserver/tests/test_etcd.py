@@ -8,6 +8,8 @@ from the role.
 
 from __future__ import annotations
 
+import base64
+import itertools
 import json
 import os
 import re
@@ -21,7 +23,6 @@ from pathlib import Path
 import pytest
 import testinfra
 import testinfra.utils.ansible_runner
-import yaml
 
 PKI = "/etc/etcd/pki"
 GIB = 1024**3
@@ -30,6 +31,7 @@ PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 SCENARIO = os.environ["MOLECULE_SCENARIO_NAME"]
 sys.path.insert(0, str(PROJECT / "tests/tools"))
 
+import cis_etcd  # noqa: E402
 from etcd_writer import WRITER, overlapping_downtimes, writer_figures  # noqa: E402
 from lab_testinfra import from_molecule, inventory_vars, podman_host  # noqa: E402
 from scenario_playbook import run_scenario_playbook  # noqa: E402
@@ -125,6 +127,16 @@ def etcdctl(host, port, *args, cert="ops-client", endpoints=None):
     return host.run(command + " ".join(shlex.quote(a) for a in args))
 
 
+def running_flags(host, name):
+    """The flags of the running member of cluster ``name`` ({name: value}), from its /proc/PID/cmdline."""
+    pid = host.check_output(f"systemctl show -p MainPID --value etcd-{name}")
+    argv = host.check_output(f"tr '\\0' '\\n' < /proc/{pid}/cmdline").splitlines()
+    pairs = [arg[2:].split("=", 1) for arg in argv[1:]]
+    assert all(arg.startswith("--") and len(pair) == 2 for arg, pair in zip(argv[1:], pairs, strict=True)), argv
+    assert len({name for name, _value in pairs}) == len(pairs), argv
+    return argv, dict(pairs)
+
+
 def member_client_urls(host, port):
     listing = etcdctl(host, port, "member", "list", "-w", "json")
     assert listing.rc == 0, listing.stderr
@@ -154,8 +166,7 @@ def test_client_without_certificate_is_refused(host):
 
 def test_only_the_listed_tls12_cipher_suites_are_accepted(host):
     for cluster in clusters_of(host):
-        config = yaml.safe_load(host.file(f"/etc/etcd/{cluster['name']}/etcd.conf.yml").content_string)
-        assert config["cipher-suites"] == EXPECTED_CIPHER_SUITES
+        assert running_flags(host, cluster["name"])[1]["cipher-suites"].split(",") == EXPECTED_CIPHER_SUITES
         tls = {"cert": f"{PKI}/ops-client.crt", "key": f"{PKI}/ops-client.key"}
         allowed = tls_probe(host, "127.0.0.1", cluster["client_port"], f"{PKI}/ca.crt",
                             ciphers="ECDHE-ECDSA-AES128-GCM-SHA256", **tls)  # fmt: skip
@@ -204,24 +215,30 @@ def test_apiserver_client_certificate_works_on_every_cluster(host):
         assert put.rc == 0, put.stderr
 
 
-def test_tuning_is_in_the_config_the_flags_and_the_running_member(host):
+def test_settings_are_the_flags_of_the_running_member(host):
     for cluster in clusters_of(host):
         name, expected = cluster["name"], EXPECTED_SETTINGS[cluster["name"]]
-        config = yaml.safe_load(host.file(f"/etc/etcd/{name}/etcd.conf.yml").content_string)
-        assert config["quota-backend-bytes"] == expected["quota_backend_bytes"]
-        assert config["heartbeat-interval"] == expected["heartbeat_interval"]
-        assert config["election-timeout"] == expected["election_timeout"]
-        assert config["snapshot-count"] == expected["snapshot_count"]
-        assert config["auto-compaction-mode"] == "periodic"
-        assert config["auto-compaction-retention"] == expected["auto_compaction_retention"]
-        assert config["max-request-bytes"] == expected["max_request_bytes"]
-        assert config["client-transport-security"]["client-cert-auth"] is True
-        assert config["client-transport-security"]["auto-tls"] is False
-        assert config["peer-transport-security"]["client-cert-auth"] is True
-        assert config["peer-transport-security"]["auto-tls"] is False
-        # The running process reads exactly this file.
-        command = host.check_output(f"systemctl show -p ExecStart --value etcd-{name}")
-        assert f"--config-file /etc/etcd/{name}/etcd.conf.yml" in command
+        argv, flags = running_flags(host, name)
+        assert flags["quota-backend-bytes"] == str(expected["quota_backend_bytes"])
+        assert flags["heartbeat-interval"] == str(expected["heartbeat_interval"])
+        assert flags["election-timeout"] == str(expected["election_timeout"])
+        assert flags["snapshot-count"] == str(expected["snapshot_count"])
+        assert flags["auto-compaction-mode"] == "periodic"
+        assert flags["auto-compaction-retention"] == expected["auto_compaction_retention"]
+        assert flags["max-request-bytes"] == str(expected["max_request_bytes"])
+        assert flags["data-dir"] == f"/var/lib/etcd/{name}"
+        for prefix in ("", "peer-"):
+            assert flags[f"{prefix}client-cert-auth"] == "true"
+            assert flags[f"{prefix}auto-tls"] == "false"
+            assert flags[f"{prefix}trusted-ca-file"] == f"{PKI}/ca.crt"
+        assert flags["cert-file"] == f"{PKI}/{name}-server.crt" and flags["peer-cert-file"] == f"{PKI}/{name}-peer.crt"
+        assert flags["listen-metrics-urls"] == f"http://127.0.0.1:{cluster['metrics_port']}"
+        # The running process has the unit's command line exactly (restarted after the unit changed), and no
+        # configuration file: the settings are nowhere else.
+        shown = host.check_output(f"systemctl show -p ExecStart --value etcd-{name}")
+        assert re.search(r"argv\[\]=(.*?) ;", shown)[1].split() == argv
+        assert "--config-file" not in shown
+        assert not host.file(f"/etc/etcd/{name}/etcd.conf.yml").exists
         # The running member: quota from its metrics listener, members and versions from endpoint status.
         metrics = host.check_output(
             f"python3 -c 'import urllib.request as u; print(u.urlopen(\"http://127.0.0.1:{cluster['metrics_port']}/metrics\").read().decode())'"
@@ -245,6 +262,55 @@ def test_tuning_is_in_the_config_the_flags_and_the_running_member(host):
         assert all(e["Status"]["dbSize"] > 0 for e in entries)
         versions = {e["Status"]["version"] for e in entries}
         assert len(versions) == 1
+
+
+def kube_bench_runner(host):
+    """kube-bench's runAudit on the host: the script on /bin/sh's stdin (base64 on the way, so that no process
+    line holds the script's words: the data-dir audit has no `grep -v grep`), stdout and stderr together."""
+
+    def run(script):
+        encoded = base64.b64encode(script.encode()).decode()
+        result = host.run(f"echo {encoded} | base64 -d | /bin/sh")
+        return result.rc, result.stdout + result.stderr
+
+    return run
+
+
+def kube_bench_checks(host):
+    """CIS 1.12 2.1-2.7, 1.1.11, 1.1.12 from the vendored kube-bench definitions, substituted as kube-bench
+    substitutes them on this host (the etcd binary that runs, the data directories that exist)."""
+
+    def running(candidate):
+        word = candidate.split()[0]
+        return cis_etcd.verify_bin(host.run(f"/bin/ps -C {shlex.quote(word)} -o cmd --no-headers").stdout, candidate)
+
+    return cis_etcd.etcd_checks(running=running, exists=lambda path: host.file(path).exists)
+
+
+def test_kube_bench_cis_etcd_checks_pass_for_every_etcd_process(host):
+    """Each etcd process alone (cp2 and cp3 run two): kube-bench's audit commands through /bin/sh on the host,
+    `ps` answering for that process only (tests/tools/cis_etcd.py), evaluated as kube-bench does."""
+    clusters = clusters_of(host)
+    found = cis_etcd.processes(host.check_output("ps -ef"))
+    data_dirs = sorted(re.search(r"--data-dir=(\S+)", line)[1] for _pid, line in found)
+    assert data_dirs == sorted(f"/var/lib/etcd/{c['name']}" for c in clusters)
+    checks = kube_bench_checks(host)
+    assert sorted(checks) == sorted(cis_etcd.ETCD_CHECKS + cis_etcd.DATA_DIR_CHECKS)
+    for pid, line in found:
+        results = cis_etcd.run_all(checks, cis_etcd.for_process(kube_bench_runner(host), pid, line))
+        assert {i: r.state for i, r in results.items()} == dict.fromkeys(checks, cis_etcd.PASS), (line, results)
+
+
+def test_kube_bench_cis_etcd_checks_as_kube_bench_runs_them_on_the_host(host):
+    """The host as kube-bench sees it (both processes' lines in one output on cp2 and cp3, the last data
+    directory stat'ed): every check passes on a member; on web, with no etcd, the checker fails them."""
+    results = cis_etcd.run_all(kube_bench_checks(host), kube_bench_runner(host))
+    states = {i: r.state for i, r in results.items()}
+    if clusters_of(host):
+        assert states == dict.fromkeys(states, cis_etcd.PASS), results
+    else:
+        assert {i for i, s in states.items() if s == cis_etcd.FAIL} >= {"2.1", "2.2", "2.4", "2.5", "1.1.11", "1.1.12"}
+        assert states["2.7"] == cis_etcd.WARN, results
 
 
 def test_hardening_of_files_and_unit(host):
