@@ -20,10 +20,14 @@ import ipaddress
 
 from ansible.errors import AnsibleFilterError
 
-# cryptography is a dependency of ansible-core itself: every controller and execution environment has it.
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import NameOID
+# cryptography comes with ansible-core's usual installs (and the execution environment); ansible-test's import
+# check runs without it, so its absence is an error at use, not at load.
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    from cryptography.x509.oid import NameOID
+except ImportError:
+    x509 = None
 
 SIGNER = "kubernetes.io/kubelet-serving"
 NODE_PREFIX = "system:node:"
@@ -276,6 +280,8 @@ def kubelet_serving_csr_verdicts(csrs, nodes):
     node's names; ``ips`` each IP address is among its addresses and no other node claims it; ``key`` RSA of
     2048 bits or more, ECDSA on P-256, P-384 or P-521, or Ed25519. ``reason`` starts with the rule's name.
     """
+    if x509 is None:
+        raise AnsibleFilterError("kubelet_serving_csr_verdicts needs the Python package cryptography on the controller")
     if isinstance(csrs, dict):
         csrs = csrs.get("items") or []
     if not isinstance(csrs, list) or not isinstance(nodes, dict):

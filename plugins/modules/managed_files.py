@@ -12,14 +12,15 @@ DOCUMENTATION = r"""
 module: managed_files
 short_description: Bring a set of folders and files to their wanted content, owner and mode in one call
 description:
-  - Handles every entry of O(files) in order in one module run: folders made, files written when their
-    content differs (through a temporary file in the same folder, checked by O(files[].validate) when given,
-    then moved into place), owner, group and mode set, absent paths removed.
+  - Handles every entry of O(files) in order in one module run. Folders are made; a file is written when its
+    content differs (through a temporary file in the same folder that has its final owner and mode, checked
+    by O(files[].validate) when given, then renamed into place); owner, group and mode are set; absent paths
+    are removed.
   - One round trip per host instead of one task per file or folder, which is what a no-change converge of a
     fleet pays for (docs/benchmarks.md, issue 14). Render templates on the controller with
     P(ansible.builtin.template#lookup) and read controller files with P(ansible.builtin.file#lookup)
     (C(rstrip=false)).
-  - Put C(no_log) on a task that carries a secret: the contents travel in the module's arguments.
+  - Put C(no_log) on a task that carries a secret, since the contents travel in the module's arguments.
 version_added: 0.1.0
 author:
   - aiplatform.cluster contributors (@aiplatform)

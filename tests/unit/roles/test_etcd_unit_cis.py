@@ -154,7 +154,7 @@ def fixture_overridden(tmp_path_factory):
     )
 
 
-def expected_flags(host, cluster, *, pki="/etc/etcd/pki", data_dir=None, suites=DEFAULT_SUITES, **tuning):
+def expected_flags(host, cluster, *, pki="/etc/etcd/pki", data_dir=None, suites=None, **tuning):
     """Every key of the former etcd.conf.yml, as a flag (written out here, not read from the role)."""
     ports = {"main": (2379, 2380, 2381), "events": (2382, 2383, 2384)}[cluster]
     members = {"main": ["cp1", "cp2", "cp3"], "events": ["cp2", "cp3", "ev1"]}[cluster]
@@ -190,7 +190,7 @@ def expected_flags(host, cluster, *, pki="/etc/etcd/pki", data_dir=None, suites=
         "peer-client-cert-auth": "true",
         "peer-trusted-ca-file": f"{pki}/ca.crt",
         "peer-auto-tls": "false",
-        "cipher-suites": ",".join(suites),
+        "cipher-suites": ",".join(DEFAULT_SUITES if suites is None else suites),
         "logger": "zap",
         "log-outputs": "stderr",
     } | settings

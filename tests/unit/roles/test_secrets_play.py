@@ -38,7 +38,7 @@ def make_ca(folder: Path, name: str) -> str:
     """A self-signed CA (ca.crt, ca.key) in ``folder`` made by openssl; its SHA-256 fingerprint as openssl prints it."""
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(folder / "ca.key"), "-out", str(folder / "ca.crt"), "-subj", f"/CN={name}", "-days", "1"],
+         "-keyout", str(folder / "ca.key"), "-out", str(folder / "ca.crt"), "-subj", f"/CN={name}", "-days", "3650"],
         check=True, capture_output=True,
     )  # fmt: skip
     printed = subprocess.run(["openssl", "x509", "-in", str(folder / "ca.crt"), "-noout", "-fingerprint", "-sha256"],
@@ -193,7 +193,8 @@ def test_etcd_never_makes_a_ca_next_to_the_one_the_members_hold(tmp_path):
     pki["e1"].mkdir(parents=True)
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", str(tmp_path / "ca.key"), "-out", str(pki["e1"] / "ca.crt"), "-subj", "/CN=etcd-ca", "-days", "1"],
+         "-keyout", str(tmp_path / "ca.key"), "-out", str(pki["e1"] / "ca.crt"), "-subj", "/CN=etcd-ca",
+         "-days", "3650"],
         check=True, capture_output=True,
     )  # fmt: skip
     printed = subprocess.run(["openssl", "x509", "-in", str(pki["e1"] / "ca.crt"), "-noout", "-fingerprint", "-sha256"],
