@@ -1,29 +1,14 @@
 """The managed_files module run as Ansible runs it (a JSON argument file), on a temporary folder."""
 
-import json
 import os
 import stat
-import subprocess
-import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[4]
+import module_runner
 
 
 def run_module(tmp_path, files, check=False, diff=False):
-    args_file = tmp_path / "args.json"
     args = {"files": files, "_ansible_check_mode": check, "_ansible_diff": diff}
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    proc = subprocess.run(
-        [sys.executable, "-m", "ansible_collections.aiplatform.cluster.plugins.modules.managed_files", str(args_file)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"PYTHONPATH": str(REPO / "build/collections"), "PATH": "/usr/bin:/bin"},
-    )
-    assert proc.stdout, proc.stderr
-    return json.loads(proc.stdout)
+    return module_runner.run_module("managed_files", args, tmp_path)
 
 
 def mode_of(path):

@@ -1,29 +1,12 @@
 """The node_preflight module run as Ansible runs it (a JSON argument file), on fixture roots."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
+import module_runner
 import pytest
 from preflight_fixture_root import BROKEN_FAILURES, build_root
 
-REPO = Path(__file__).resolve().parents[4]
-
 
 def run_module(args, tmp_path):
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    proc = subprocess.run(
-        [sys.executable, "-m", "ansible_collections.aiplatform.cluster.plugins.modules.node_preflight", str(args_file)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"PYTHONPATH": str(REPO / "build/collections"), "PATH": "/usr/bin:/bin"},
-    )
-    assert proc.stdout, proc.stderr
-    return json.loads(proc.stdout)
+    return module_runner.run_module("node_preflight", args, tmp_path)
 
 
 def test_healthy_host_passes(tmp_path):

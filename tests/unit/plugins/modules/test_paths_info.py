@@ -1,27 +1,13 @@
 """The paths_info module run as Ansible runs it (a JSON argument file), on a temporary folder."""
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[4]
+import module_runner
 
 
 def run_module(tmp_path, paths):
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"paths": paths}}))
-    proc = subprocess.run(
-        [sys.executable, "-m", "ansible_collections.aiplatform.cluster.plugins.modules.paths_info", str(args_file)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"PYTHONPATH": str(REPO / "build/collections"), "PATH": "/usr/bin:/bin"},
-    )
-    assert proc.stdout, proc.stderr
-    return json.loads(proc.stdout)
+    return module_runner.run_module("paths_info", {"paths": paths}, tmp_path)
 
 
 def test_every_path_is_answered_in_one_call(tmp_path):
